@@ -1,0 +1,52 @@
+# Two-command quick start (README): `make reproduce` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= all
+SNAKEMAKE_ARGS ?=
+PYTEST_ARGS ?=
+
+BIN := $(abspath $(VENV))/bin
+# Rules call the `deeplin` program: make the environment's bin directory visible to Snakemake's shells.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: reproduce test install install-test dry-run lint benchmark clean
+
+reproduce: install
+	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+dry-run: install
+	$(BIN)/snakemake -n $(SNAKEMAKE_ARGS)
+
+lint: install
+	$(BIN)/snakemake --lint
+
+benchmark: install
+	$(BIN)/python tests/benchmarks/bench_theory.py
+
+install: $(VENV)/.deeplin-run
+install-test: $(VENV)/.deeplin-test
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "deeplin needs Python >= 3.11, found " + sys.version' \
+		|| { echo "set PYTHON=python3.11 (or newer)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Keep an existing torch (e.g. a CUDA build); otherwise take the CPU wheel rather than a multi-GB CUDA one.
+$(VENV)/.torch: | $(BIN)/python
+	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
+	touch $@
+
+$(VENV)/.deeplin-run: pyproject.toml $(VENV)/.torch
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.deeplin-test: pyproject.toml $(VENV)/.deeplin-run
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,38 @@
+# deeplin: the deep Gaussian equivalence, from a config file to theory curves (SPEC §2.1).
+# Usage: snakemake --cores all [--configfile workflow/studies/<name>.yaml]
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+# The package lives in this tree; importing it from here also works when Snakemake itself runs
+# outside the project's environment (e.g. with --sdm conda).
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from deeplin.config import ConfigError, validate_config  # noqa: E402
+
+
+# config.yaml is the default study; a study given with --configfile replaces it (instead of being
+# merged into it, which would silently add the default models to every study).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+try:
+    # Fill in the schema's defaults and refuse bad input before any job is scheduled.
+    config.update(validate_config(config))
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/theory.smk"
+
+
+rule all:
+    input:
+        theory_outputs(),
+    default_target: True

@@ -1,0 +1,99 @@
+"""Snakemake end to end on a tiny config: outputs, reruns on a parameter change, early config errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deeplin.theory import theory_curve
+
+pytestmark = pytest.mark.workflow
+
+TINY = {
+    "models": {
+        "tanh-L1": {"activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1},
+        "erf-L2": {"activation": "erf", "depth": 2, "readout": "tanh", "noise": 0.05},
+    },
+    "theory": {"alpha_min": 0.5, "alpha_max": 4.0, "alpha_num": 4},
+}
+
+
+def snakemake(repo: Path, workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the project's Snakefile in ``workdir`` with the venv's programs on PATH."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    command = [
+        str(Path(sys.executable).parent / "snakemake"), "-s", str(repo / "Snakefile"),
+        "-d", str(workdir), "--cores", "1", *args,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def write_config(path: Path, config: dict) -> Path:
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_theory_rule_end_to_end_and_incremental(repo: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "study.yaml", TINY)
+    snakemake(repo, tmp_path, "--configfile", str(config))
+    for model, spec in TINY["models"].items():
+        folder = tmp_path / "results" / "theory" / model
+        rows = list(csv.DictReader((folder / "curve.csv").open()))
+        coefficients = json.loads((folder / "coefficients.json").read_text())
+        assert len(rows) == 4 and coefficients["depth"] == spec["depth"]
+        # the rule's numbers are the package's numbers for the same parameters
+        _, expected = theory_curve(
+            spec["activation"], spec["depth"], spec["readout"], spec["noise"],
+            [float(r["alpha"]) for r in rows],
+        )  # fmt: skip
+        for row, ref in zip(rows, expected, strict=True):
+            assert float(row["q"]) == pytest.approx(ref["q"], rel=1e-12)
+            assert float(row["error"]) == pytest.approx(ref["error"], rel=1e-12)
+        assert (tmp_path / "results" / "logs" / "theory" / f"{model}.log").exists()
+    before = (tmp_path / "results/theory/tanh-L1/curve.csv").read_bytes()
+
+    # Nothing changed: nothing to do.
+    assert "Nothing to be done" in snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
+
+    # Change one model's noise: only that model's theory job reruns.
+    changed = json.loads(json.dumps(TINY))
+    changed["models"]["erf-L2"]["noise"] = 0.2
+    write_config(config, changed)
+    dry = snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
+    assert "wildcards: model=erf-L2" in dry and "wildcards: model=tanh-L1" not in dry
+    snakemake(repo, tmp_path, "--configfile", str(config))
+    assert (tmp_path / "results/theory/tanh-L1/curve.csv").read_bytes() == before
+    rows = list(csv.DictReader((tmp_path / "results/theory/erf-L2/curve.csv").open()))
+    assert {float(r["noise"]) for r in rows} == {0.2}
+
+
+def test_bad_config_fails_before_any_job(repo: Path, tmp_path: Path) -> None:
+    bad = json.loads(json.dumps(TINY))
+    bad["models"]["tanh-L1"]["nosie"] = 0.1
+    bad["theory"]["alpha_num"] = 0
+    config = write_config(tmp_path / "study.yaml", bad)
+    result = snakemake(repo, tmp_path, "--configfile", str(config), check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "models.tanh-L1.nosie: unknown key" in output
+    assert "theory.alpha_num = 0" in output
+    assert not (tmp_path / "results").exists()
+
+
+def test_default_config_dry_run_and_lint(repo: Path, tmp_path: Path) -> None:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    exe = str(Path(sys.executable).parent / "snakemake")
+    dry = subprocess.run([exe, "-n", "--cores", "1"], cwd=repo, capture_output=True, text=True, env=env)
+    assert dry.returncode == 0, dry.stderr
+    lint = subprocess.run([exe, "--lint"], cwd=repo, capture_output=True, text=True, env=env)
+    assert lint.returncode == 0 and "good condition" in lint.stdout + lint.stderr, lint.stdout

@@ -1,0 +1,153 @@
+"""Registry of hidden-layer activations φ and output readouts f.
+
+Adding an activation is one entry in ``ACTIVATIONS``; everything else (config validation, the layer
+recursion, the CLI choices) reads this dictionary. Closed forms of the two Gaussian moments the layer
+recursion needs (SPEC §1.2) are attached where they exist so that quadrature can be cross-checked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+ArrayFn = Callable[[np.ndarray], np.ndarray]
+MomentFn = Callable[[float], float]
+
+_SQRT2 = math.sqrt(2.0)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden-layer nonlinearity φ with its derivative.
+
+    ``second_moment(v)`` = E φ(√v Z)² and ``mean_derivative(v)`` = E φ′(√v Z), Z ~ N(0,1), are
+    closed forms when known (None otherwise). ``odd`` is what the deep Gaussian equivalence needs.
+    """
+
+    name: str
+    description: str
+    fn: ArrayFn
+    derivative: ArrayFn
+    odd: bool
+    second_moment: MomentFn | None = None
+    mean_derivative: MomentFn | None = None
+
+
+def _erf_fn(x: np.ndarray) -> np.ndarray:
+    return special.erf(np.asarray(x) / _SQRT2)
+
+
+def _erf_derivative(x: np.ndarray) -> np.ndarray:
+    return math.sqrt(2.0 / math.pi) * np.exp(-np.square(x) / 2.0)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "tanh": Activation(
+        name="tanh",
+        description="hyperbolic tangent",
+        fn=np.tanh,
+        derivative=lambda x: 1.0 - np.square(np.tanh(x)),
+        odd=True,
+    ),
+    # erf(x/√2): SPEC §1.2 closed forms E φ(√v Z)² = (2/π) arcsin(v/(1+v)), E φ′(√v Z) = √(2/(π(1+v))).
+    "erf": Activation(
+        name="erf",
+        description="erf(x/sqrt(2))",
+        fn=_erf_fn,
+        derivative=_erf_derivative,
+        odd=True,
+        second_moment=lambda v: (2.0 / math.pi) * math.asin(v / (1.0 + v)),
+        mean_derivative=lambda v: math.sqrt(2.0 / (math.pi * (1.0 + v))),
+    ),
+    # sin: SPEC §1.2 closed forms E sin²(√v Z) = (1 − e^{−2v})/2, E cos(√v Z) = e^{−v/2}.
+    "sin": Activation(
+        name="sin",
+        description="sine",
+        fn=np.sin,
+        derivative=np.cos,
+        odd=True,
+        second_moment=lambda v: 0.5 * (1.0 - math.exp(-2.0 * v)),
+        mean_derivative=lambda v: math.exp(-v / 2.0),
+    ),
+    # identity: E (√v Z)² = v, E 1 = 1 (deep linear network: γ0 = 0, η0 = 1).
+    "linear": Activation(
+        name="linear",
+        description="identity",
+        fn=lambda x: np.asarray(x, dtype=float),
+        derivative=lambda x: np.ones_like(np.asarray(x, dtype=float)),
+        odd=True,
+        second_moment=lambda v: v,
+        mean_derivative=lambda v: 1.0,
+    ),
+    # Known so that validation can explain why it is refused (SPEC §1.2): not odd, E relu(√v Z) ≠ 0.
+    "relu": Activation(
+        name="relu",
+        description="max(x, 0); not odd, rejected for the deep Gaussian equivalence",
+        fn=lambda x: np.maximum(x, 0.0),
+        derivative=lambda x: (np.asarray(x) > 0).astype(float),
+        odd=False,
+        second_moment=lambda v: v / 2.0,
+        mean_derivative=lambda v: 0.5,
+    ),
+}
+
+
+def non_odd_message(name: str) -> str:
+    """Why a non-odd activation is refused (shared by config validation and the numerics)."""
+    return (
+        f"activation '{name}' is not odd: the deep Gaussian equivalence (SPEC §1.2, Camilli et al. 2025) "
+        "needs zero-mean, odd activations. A non-odd φ such as ReLU has mean terms E φ(√σ Z) ≠ 0 that the "
+        "σ/ρ/ε recursion does not carry (they become random per-neuron biases in the next layer), so the "
+        f"equivalent GLM would be wrong. Odd activations available: {', '.join(odd_activation_names())}."
+    )
+
+
+def odd_activation_names() -> list[str]:
+    """Names of the activations the equivalence theorem covers."""
+    return [name for name, act in ACTIVATIONS.items() if act.odd]
+
+
+def get_activation(name: str, *, allow_non_odd: bool = False) -> Activation:
+    """Look up an activation by name; refuse non-odd ones unless explicitly allowed."""
+    try:
+        act = ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown activation '{name}'; known: {', '.join(sorted(ACTIVATIONS))}"
+        ) from None
+    if not act.odd and not allow_non_odd:
+        raise ValueError(non_odd_message(name))
+    return act
+
+
+@dataclass(frozen=True)
+class Readout:
+    """An output function f of the teacher (SPEC §1.1).
+
+    ``likelihood`` is 'gaussian' for Y = f(h) + √Δ Z and 'probit' for Y = sign(h + √Δ Z) (noise inside).
+    ``invertible`` readouts with Δ = 0 reveal h itself, which the GLM solver uses.
+    """
+
+    name: str
+    fn: ArrayFn
+    likelihood: str
+    invertible: bool
+
+
+READOUTS: dict[str, Readout] = {
+    "linear": Readout("linear", lambda x: np.asarray(x, dtype=float), "gaussian", invertible=True),
+    "tanh": Readout("tanh", np.tanh, "gaussian", invertible=True),
+    "sign": Readout("sign", np.sign, "probit", invertible=False),
+}
+
+
+def get_readout(name: str) -> Readout:
+    """Look up a readout by name with a clear error."""
+    try:
+        return READOUTS[name]
+    except KeyError:
+        raise ValueError(f"unknown readout '{name}'; known: {', '.join(READOUTS)}") from None

@@ -1,0 +1,149 @@
+"""The ``deeplin`` command line: the subcommands that the Snakemake rules call."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from . import __version__
+from .activations import ACTIVATIONS, READOUTS
+from .config import ConfigError, load_config, section_hash
+from .io import atomic_write, provenance, write_json
+from .theory import CURVE_COLUMNS, alpha_grid, theory_curve
+
+log = logging.getLogger("deeplin")
+
+
+def _format(value) -> str:
+    """CSV cell: shortest round-trip repr for floats (full precision), empty for missing."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _curve_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CURVE_COLUMNS)
+    for row in rows:
+        writer.writerow([_format(row[c]) for c in CURVE_COLUMNS])
+    return buffer.getvalue()
+
+
+def _cmd_theory(args: argparse.Namespace) -> int:
+    if args.alphas is not None:
+        alphas = [float(a) for a in args.alphas]
+    else:
+        lo, hi, num = args.alpha_grid
+        alphas = alpha_grid(float(lo), float(hi), int(num), args.spacing).tolist()
+    bad = [a for a in alphas if not a > 0]
+    if bad:
+        raise SystemExit(f"deeplin theory: --alphas must be > 0, got {bad}")
+    if args.noise < 0:
+        raise SystemExit(f"deeplin theory: --noise must be >= 0, got {args.noise}")
+    if args.depth < 1:
+        raise SystemExit(f"deeplin theory: --depth must be >= 1, got {args.depth}")
+    inputs = {
+        "activation": args.activation,
+        "depth": args.depth,
+        "readout": args.readout,
+        "noise": args.noise,
+        "alphas": alphas,
+        "scan_points": args.scan_points,
+    }
+    start = time.perf_counter()
+    try:
+        coefficients, rows = theory_curve(
+            args.activation, args.depth, args.readout, args.noise, alphas, args.scan_points
+        )
+    except ValueError as exc:
+        raise SystemExit(f"deeplin theory: {exc}") from None
+    seconds = time.perf_counter() - start
+    log.info(
+        "theory %s L=%d readout=%s noise=%g: %d alphas in %.3f s (eta0=%.6f gamma0=%.6f)",
+        args.activation, args.depth, args.readout, args.noise, len(alphas), seconds,
+        coefficients.eta0, coefficients.gamma0,
+    )  # fmt: skip
+    text = _curve_csv(rows)
+    if args.out:
+        with atomic_write(args.out) as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    if args.coefficients:
+        record = coefficients.to_dict()
+        record["readout"] = args.readout
+        record["noise"] = args.noise
+        record["identity_residual"] = coefficients.eta0**2 + coefficients.gamma0 - coefficients.sigma_L
+        record["provenance"] = provenance(section_hash(inputs))
+        record["provenance"]["seconds"] = round(seconds, 6)
+        record["max_roots"] = max(r["n_roots"] for r in rows)
+        write_json(args.coefficients, record)
+    return 0
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"{args.config}: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.config}: valid ({len(config['models'])} models)")
+    if args.print:
+        json.dump(config, sys.stdout, indent=2)
+        print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Argument parser with one subcommand per pipeline step."""
+    parser = argparse.ArgumentParser(prog="deeplin", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"deeplin {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    theory = sub.add_parser(
+        "theory", help="asymptotic Bayes-optimal error of the equivalent GLM (SPEC §1.2-1.3)"
+    )
+    theory.add_argument("--activation", required=True, choices=sorted(ACTIVATIONS))
+    theory.add_argument("--depth", required=True, type=int)
+    theory.add_argument("--readout", required=True, choices=list(READOUTS))
+    theory.add_argument("--noise", required=True, type=float, help="label-noise variance Δ")
+    grid = theory.add_mutually_exclusive_group(required=True)
+    grid.add_argument("--alphas", nargs="+", type=float, help="sample ratios α = n/d0")
+    grid.add_argument(
+        "--alpha-grid", nargs=3, metavar=("MIN", "MAX", "NUM"), help="an α grid instead of a list"
+    )
+    theory.add_argument("--spacing", choices=["log", "linear"], default="log")
+    theory.add_argument("--scan-points", type=int, default=48, help="q-grid size of the root scan")
+    theory.add_argument("--out", help="write the CSV here (atomically) instead of stdout")
+    theory.add_argument("--coefficients", help="also write the layer coefficients as JSON here")
+    theory.set_defaults(func=_cmd_theory)
+
+    check = sub.add_parser("check-config", help="validate a config file against the schema")
+    check.add_argument("config", nargs="?", default="config.yaml")
+    check.add_argument("--print", action="store_true", help="print it with defaults filled in")
+    check.set_defaults(func=_cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``deeplin`` program."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Atomic file output and provenance records: a crashed job never leaves a file a later run would trust."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from . import __version__
+
+
+@contextmanager
+def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
+    """Write to a temporary file in the target directory, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Atomically write pretty, key-sorted JSON (stable bytes for identical data)."""
+    with atomic_write(path) as handle:
+        json.dump(data, handle, indent=2, sort_keys=True, allow_nan=True)
+        handle.write("\n")
+
+
+def git_commit() -> str | None:
+    """The source tree's commit, if it is a git checkout (None otherwise)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def provenance(config_hash: str, device: str = "cpu") -> dict:
+    """What produced a result: package version, git commit, hash of the config section, device."""
+    return {
+        "deeplin_version": __version__,
+        "git_commit": git_commit(),
+        "config_hash": config_hash,
+        "device": device,
+        "python": platform.python_version(),
+    }
