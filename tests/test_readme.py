@@ -1,0 +1,84 @@
+"""Every command README.md shows is run here (or by CI: `make test`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+
+
+def _bash_blocks(repo: Path) -> list[list[str]]:
+    text = (repo / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    return [[line.split("#")[0].strip() for line in b.splitlines() if line.split("#")[0].strip()] for b in blocks]
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_test_one(repo: Path) -> None:
+    assert _bash_blocks(repo)[0] == ["make reproduce", "make test"]
+    assert re.search(r"^make test$", (repo / ".ci/run").read_text(), flags=re.M)
+
+
+def test_every_readme_command_is_known(repo: Path) -> None:
+    commands = [c for block in _bash_blocks(repo) for c in block]
+    allowed = ("make reproduce", "make test", ".venv/bin/deeplin ")
+    assert all(c.startswith(allowed) for c in commands), commands
+
+
+def test_readme_deeplin_commands_run(repo: Path) -> None:
+    for command in [c for block in _bash_blocks(repo) for c in block if c.startswith(".venv/bin/deeplin")]:
+        args = shlex.split(command)[1:]
+        result = subprocess.run(
+            [sys.executable, "-m", "deeplin", *args], cwd=repo, capture_output=True, text=True
+        )
+        assert result.returncode == 0, (command, result.stderr)
+
+
+def test_readme_study_commands_dry_run(repo: Path) -> None:
+    for command in [c for block in _bash_blocks(repo) for c in block if "SNAKEMAKE_ARGS" in c]:
+        extra = shlex.split(re.search(r'SNAKEMAKE_ARGS="([^"]*)"', command).group(1))
+        result = subprocess.run(
+            [str(BIN / "snakemake"), "-n", "--cores", "1", *extra],
+            cwd=repo, capture_output=True, text=True, env=ENV,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_benchmark_script_runs(repo: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "tests/benchmarks/bench_theory.py", "--repeats", "1", "--points", "4"],
+        cwd=repo, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"tanh L=1 noise=0.01\s+\d+\.\d+\s+\d\.\de-\d+", result.stdout), result.stdout
+
+
+@pytest.mark.slow
+def test_make_reproduce_from_a_copy_of_the_tree(repo: Path, tmp_path: Path) -> None:
+    """`make reproduce` on the checked-in files only (as a clone has them), with this test's venv."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    copy = tmp_path / "clone"
+    for name in listed:
+        if (repo / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / name, copy / name)
+    venv = BIN.parent
+    # -o: treat the install stamps as up to date so that the venv keeps pointing at this checkout
+    result = subprocess.run(
+        ["make", "reproduce", f"VENV={venv}", "CORES=2", "-o", f"{venv}/.deeplin-run", "-o", f"{venv}/.torch"],
+        cwd=copy, capture_output=True, text=True, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    curves = sorted((copy / "results" / "theory").glob("*/curve.csv"))
+    assert len(curves) == 4 and all(len(c.read_text().splitlines()) == 81 for c in curves)
