@@ -30,9 +30,11 @@ except ConfigError as error:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/theory.smk"
+include: "workflow/rules/simulate.smk"
 
 
 rule all:
     input:
         theory_outputs(),
+        sim_outputs(),
     default_target: True

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deeplin.config import ConfigError, validate_config
+from deeplin.config import ConfigError, load_config, validate_config
 
 CONFIG_PATH = Path(__file__).resolve().parents[1] / "config.yaml"
 BASE = yaml.safe_load(CONFIG_PATH.read_text())
@@ -236,3 +236,9 @@ def test_cli_check_config_rejects_bad_file(tmp_path):
     result = run_check(bad)
     assert result.returncode == 2
     assert "sampler.leapfrog_stepz" in result.stderr
+
+
+@pytest.mark.parametrize("study", sorted((CONFIG_PATH.parent / "workflow" / "studies").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_studies_are_valid(study):
+    config = load_config(study)
+    assert config["models"]

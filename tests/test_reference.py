@@ -65,6 +65,7 @@ def test_tanh_readout_cli_matches_reference(capsys, activation: str, depth: int,
         assert float(row["error"]) == pytest.approx(ref.tanh_readout_error(q, eta0, gamma0, sigma_L), rel=1e-8)
 
 
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # reference quad, not ours
 @pytest.mark.parametrize("noise", [0.0, 0.01, 0.1, 1.0])
 def test_sign_fisher_matches_reference_general_integral(noise: float) -> None:
     eta0, gamma0, _ = ref.coefficients("tanh", 2)

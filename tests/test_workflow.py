@@ -97,3 +97,34 @@ def test_default_config_dry_run_and_lint(repo: Path, tmp_path: Path) -> None:
     assert dry.returncode == 0, dry.stderr
     lint = subprocess.run([exe, "--lint"], cwd=repo, capture_output=True, text=True, env=env)
     assert lint.returncode == 0 and "good condition" in lint.stdout + lint.stderr, lint.stdout
+
+
+SIM_TINY = {
+    "models": {"tanh-L2": {"activation": "tanh", "depth": 2, "readout": "linear", "noise": 0.1}},
+    "theory": {"alpha_min": 0.5, "alpha_max": 2.0, "alpha_num": 3},
+    "simulation": {"models": ["tanh-L2"], "widths": [6], "alphas": [1.0], "seeds": 1, "test_size": 50},
+    "sampler": {"chains": 4, "warmup": 20, "samples": 20, "leapfrog_steps": 4},
+}
+
+
+@pytest.mark.slow
+def test_simulation_rules_end_to_end_and_new_points_only(repo: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "study.yaml", SIM_TINY)
+    snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
+    point = tmp_path / "results/sims/tanh-L2/d6/alpha1.0/seed0"
+    metrics = json.loads((point / "metrics.json").read_text())
+    assert metrics["n"] == 6 and metrics["hidden_widths"] == [6, 6] and metrics["seed"] == 0
+    assert {"error_raw", "error_corrected", "error_nishimori", "rhat_max", "theory_error"} <= set(metrics["posterior"])
+    assert metrics["glm_twin"]["glm_method"] == "conjugate"
+    for name in ("data", "posterior", "glm_twin"):
+        assert (point / f"{name}.log").exists() and (point / f"{name}.benchmark.tsv").exists()
+    before = {p: p.read_bytes() for p in point.iterdir() if p.suffix in (".npz", ".json")}
+
+    # One more seed: only the new point's jobs are scheduled, the existing point is untouched.
+    more = json.loads(json.dumps(SIM_TINY))
+    more["simulation"]["seeds"] = 2
+    write_config(config, more)
+    dry = snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
+    assert "seed=1" in dry and "seed=0" not in dry and "rule theory" not in dry
+    snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
+    assert before == {p: p.read_bytes() for p in before}

@@ -35,6 +35,7 @@ class Activation:
     odd: bool
     second_moment: MomentFn | None = None
     mean_derivative: MomentFn | None = None
+    torch_fn: Callable | None = None  # the same φ on torch tensors (tensor methods: no torch import here)
 
 
 def _erf_fn(x: np.ndarray) -> np.ndarray:
@@ -52,6 +53,7 @@ ACTIVATIONS: dict[str, Activation] = {
         fn=np.tanh,
         derivative=lambda x: 1.0 - np.square(np.tanh(x)),
         odd=True,
+        torch_fn=lambda x: x.tanh(),
     ),
     # erf(x/√2): SPEC §1.2 closed forms E φ(√v Z)² = (2/π) arcsin(v/(1+v)), E φ′(√v Z) = √(2/(π(1+v))).
     "erf": Activation(
@@ -62,6 +64,7 @@ ACTIVATIONS: dict[str, Activation] = {
         odd=True,
         second_moment=lambda v: (2.0 / math.pi) * math.asin(v / (1.0 + v)),
         mean_derivative=lambda v: math.sqrt(2.0 / (math.pi * (1.0 + v))),
+        torch_fn=lambda x: (x / _SQRT2).erf(),
     ),
     # sin: SPEC §1.2 closed forms E sin²(√v Z) = (1 − e^{−2v})/2, E cos(√v Z) = e^{−v/2}.
     "sin": Activation(
@@ -72,6 +75,7 @@ ACTIVATIONS: dict[str, Activation] = {
         odd=True,
         second_moment=lambda v: 0.5 * (1.0 - math.exp(-2.0 * v)),
         mean_derivative=lambda v: math.exp(-v / 2.0),
+        torch_fn=lambda x: x.sin(),
     ),
     # identity: E (√v Z)² = v, E 1 = 1 (deep linear network: γ0 = 0, η0 = 1).
     "linear": Activation(
@@ -82,6 +86,7 @@ ACTIVATIONS: dict[str, Activation] = {
         odd=True,
         second_moment=lambda v: v,
         mean_derivative=lambda v: 1.0,
+        torch_fn=lambda x: x,
     ),
     # Known so that validation can explain why it is refused (SPEC §1.2): not odd, E relu(√v Z) ≠ 0.
     "relu": Activation(
@@ -92,6 +97,7 @@ ACTIVATIONS: dict[str, Activation] = {
         odd=False,
         second_moment=lambda v: v / 2.0,
         mean_derivative=lambda v: 0.5,
+        torch_fn=lambda x: x.relu(),
     ),
 }
 
@@ -136,12 +142,13 @@ class Readout:
     fn: ArrayFn
     likelihood: str
     invertible: bool
+    torch_fn: Callable
 
 
 READOUTS: dict[str, Readout] = {
-    "linear": Readout("linear", lambda x: np.asarray(x, dtype=float), "gaussian", invertible=True),
-    "tanh": Readout("tanh", np.tanh, "gaussian", invertible=True),
-    "sign": Readout("sign", np.sign, "probit", invertible=False),
+    "linear": Readout("linear", lambda x: np.asarray(x, dtype=float), "gaussian", True, lambda x: x),
+    "tanh": Readout("tanh", np.tanh, "gaussian", True, lambda x: x.tanh()),
+    "sign": Readout("sign", np.sign, "probit", False, lambda x: x.sign()),
 }
 
 

@@ -4,10 +4,6 @@ import re
 MODELS = list(config["models"])
 
 
-wildcard_constraints:
-    model="|".join(re.escape(name) for name in MODELS),
-
-
 def model_param(key):
     """A params: function returning one field of the model named by the {model} wildcard."""
     return lambda wildcards: config["models"][wildcards.model][key]
@@ -17,3 +13,34 @@ def theory_outputs():
     return expand(
         "results/theory/{model}/{name}", model=MODELS, name=["coefficients.json", "curve.csv"]
     )
+
+
+SIM = config["simulation"]
+SAMPLER = config["sampler"]
+POINT = "results/sims/{model}/d{width}/alpha{alpha}/seed{seed}"
+
+
+wildcard_constraints:
+    model="|".join(re.escape(name) for name in MODELS),
+    width=r"\d+",
+    alpha=r"[0-9][0-9.e+-]*",
+    seed=r"\d+",
+
+
+def sim_points():
+    """Every (model, width, alpha, seed) of the simulation grid, α written as repr(float)."""
+    return [
+        dict(model=m, width=w, alpha=alpha_label(a), seed=k)
+        for m in SIM["models"]
+        for w in SIM["widths"]
+        for a in SIM["alphas"]
+        for k in range(SIM["seeds"])
+    ]
+
+
+def alpha_label(alpha):
+    return repr(float(alpha))
+
+
+def sim_outputs():
+    return [(f"{POINT}/metrics.json").format(**p) for p in sim_points()]

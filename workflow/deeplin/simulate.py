@@ -1,0 +1,245 @@
+"""One simulation point end to end: data, deep posterior sampling, GLM twin (SPEC §1.4).
+
+Each step reads and writes files atomically so that the Snakemake rules stay one CLI call each.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import section_hash
+from .glm_twin import conjugate_posterior
+from .io import atomic_write, provenance, write_json
+from .layers import layer_coefficients
+from .teacher import PointData, make_point, point_seed
+
+log = logging.getLogger("deeplin.simulate")
+
+
+def save_point(path: str | Path, data: PointData, meta: dict) -> None:
+    """Compressed npz with a JSON metadata record; inputs in float32 (exactly the values used)."""
+    arrays = data.to_arrays()
+    for key in ("x_train", "x_test"):
+        arrays[key] = arrays[key].astype(np.float32)
+    with atomic_write(path, "wb") as handle:
+        np.savez_compressed(handle, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+
+
+def load_point(path: str | Path) -> tuple[PointData, dict]:
+    """Inverse of save_point."""
+    with np.load(path) as archive:
+        meta = json.loads(str(archive["meta"]))
+        data = PointData.from_arrays({k: archive[k] for k in archive.files if k != "meta"})
+    return data, meta
+
+
+def make_data(model_name: str, model: dict, width: int, alpha: float, seed: int, test_size: int, out: str) -> dict:
+    """Teacher + data for one point, written to ``out`` (npz)."""
+    coefficients = layer_coefficients(model["activation"], model["depth"])
+    data = make_point(model_name, model, width, alpha, seed, test_size, coefficients.eta0, coefficients.gamma0)
+    meta = {
+        "model_name": model_name,
+        "model": model,
+        "width": int(width),
+        "alpha": float(alpha),
+        "seed": int(seed),
+        "n": int(data.x_train.shape[0]),
+        "test_size": int(test_size),
+        "hidden_widths": [int(w.shape[0]) for w in data.weights],
+        "eta0": coefficients.eta0,
+        "gamma0": coefficients.gamma0,
+        "provenance": provenance(section_hash({"model": model, "width": width, "alpha": alpha, "seed": seed,
+                                               "test_size": test_size})),
+    }  # fmt: skip
+    save_point(out, data, meta)
+    log.info("data %s d0=%d alpha=%g seed=%d: n=%d, hidden %s", model_name, width, alpha, seed, meta["n"],
+             meta["hidden_widths"])  # fmt: skip
+    return meta
+
+
+def _test_error(prediction: np.ndarray, clean: np.ndarray, sign: bool) -> tuple[float, float]:
+    """(error, standard error) on the test set: MSE, or the classification error for the sign readout."""
+    if sign:
+        wrong = (np.where(prediction >= 0, 1.0, -1.0) != clean).astype(float)
+        return float(wrong.mean()), float(wrong.std(ddof=1) / math.sqrt(len(wrong)))
+    squared = (clean - prediction) ** 2
+    return float(squared.mean()), float(squared.std(ddof=1) / math.sqrt(len(squared)))
+
+
+def glm_twin(data_path: str, out: str) -> dict:
+    """The finite-size GLM twin (exact conjugate posterior or GAMP) and the GLM estimator on deep data."""
+    from .gamp import gamp, make_output  # noqa: PLC0415 (only this step needs it)
+
+    start = time.perf_counter()
+    data, meta = load_point(data_path)
+    model, eta0, gamma0 = meta["model"], meta["eta0"], meta["gamma0"]
+    readout, noise, sign = model["readout"], model["noise"], model["readout"] == "sign"
+    result: dict = {"readout": readout}
+    for label, y_train, clean_test in (
+        ("glm", data.glm_y_train, data.glm_clean_test),
+        ("glm_estimator_on_deep", data.y_train, data.clean_test),
+    ):
+        if readout == "linear":
+            posterior = conjugate_posterior(data.x_train, y_train, eta0, gamma0, noise)
+            prediction = posterior.predict(data.x_test)
+            error, se = _test_error(prediction, clean_test, sign)
+            result[f"{label}_error"], result[f"{label}_error_se"] = error, se
+            result[f"{label}_error_trace"] = posterior.expected_error()
+            result[f"{label}_error_nishimori"] = float(posterior.predictive_variance(data.x_test).mean())
+            result[f"{label}_method"] = "conjugate"
+        else:
+            output = make_output(readout, eta0, gamma0, noise)
+            fit = gamp(data.x_train, y_train, output, v_true=data.glm_v if label == "glm" else None)
+            pred = fit.predict(data.x_test)
+            error, se = _test_error(pred.mean if not sign else pred.label, clean_test, sign)
+            result[f"{label}_error"], result[f"{label}_error_se"] = error, se
+            result[f"{label}_error_nishimori"] = pred.expected_error()
+            result[f"{label}_gamp_converged"] = bool(fit.converged)
+            result[f"{label}_gamp_iterations"] = int(fit.iterations)
+            if fit.overlap is not None:
+                result[f"{label}_overlap"] = float(fit.overlap)
+            result[f"{label}_method"] = "gamp"
+    if readout == "linear":
+        result["glm_overlap"] = float(data.glm_v @ conjugate_posterior(
+            data.x_train, data.glm_y_train, eta0, gamma0, noise).mean / len(data.glm_v))  # fmt: skip
+    result["seconds"] = time.perf_counter() - start
+    result["provenance"] = provenance(meta["provenance"]["config_hash"])
+    write_json(out, result)
+    return result
+
+
+def resolve_device(requested: str):
+    """'auto' → CUDA when available else CPU; 'cuda' without a GPU is an error that says so."""
+    import torch  # noqa: PLC0415 (the theory and data steps do not need torch)
+
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("sampler.device = 'cuda' but torch sees no CUDA device (use 'auto' or 'cpu')")
+    return torch.device(requested)
+
+
+def theory_at(model: dict, alpha: float) -> dict:
+    """The asymptotic GLM theory at this α (SPEC §1.3), for comparison in the point's metrics."""
+    from .theory import theory_curve  # noqa: PLC0415
+
+    _, rows = theory_curve(model["activation"], model["depth"], model["readout"], model["noise"], [alpha])
+    return {"theory_q": rows[0]["q"], "theory_error": rows[0]["error"], "theory_error_noisy": rows[0]["error_noisy"]}
+
+
+def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | None = None) -> dict:
+    """Sample the deep student's posterior with batched HMC and write the SPEC §1.4 metrics."""
+    import torch  # noqa: PLC0415
+
+    from .deep_model import DeepPosterior  # noqa: PLC0415
+    from .hmc import HMCConfig, sample  # noqa: PLC0415
+    from .posterior_metrics import chain_diagnostics, prediction_metrics  # noqa: PLC0415
+
+    data, meta = load_point(data_path)
+    model = meta["model"]
+    where = f"{meta['model_name']} d0={meta['width']} alpha={meta['alpha']:g} seed={meta['seed']}"
+    device = resolve_device(sampler["device"])
+    dtype = {"float64": torch.float64, "float32": torch.float32}[sampler["dtype"]]
+    widths = [meta["width"], *meta["hidden_widths"]]
+    posterior = DeepPosterior(
+        data.x_train, data.y_train, widths, model["activation"], model["readout"], model["noise"], device, dtype
+    )
+    chains, half = sampler["chains"], sampler["chains"] // 2
+
+    def seed_for(purpose: str) -> int:
+        return point_seed(meta["model_name"], meta["width"], meta["alpha"], meta["seed"], purpose)
+
+    # Nishimori: the teacher is an exact posterior sample, so half the chains start there (SPEC §1.4).
+    init_rng = torch.Generator().manual_seed(seed_for("posterior-init"))
+    from_prior = torch.randn(chains - half, posterior.dim, generator=init_rng, dtype=dtype).to(device)
+    teacher = posterior.flatten(data.weights, data.readout_weights)
+    init = torch.cat([teacher.expand(half, -1), from_prior])
+    config = HMCConfig(
+        warmup=sampler["warmup"],
+        samples=sampler["samples"],
+        leapfrog_steps=sampler["leapfrog_steps"],
+        target_accept=sampler["target_accept"],
+        thin=sampler.get("thin", 1),
+        init_step_size=sampler.get("init_step_size", 0.1),
+    )
+    x_test = torch.as_tensor(data.x_test, dtype=dtype, device=device)
+    draws = torch.empty((config.kept, chains, x_test.shape[0]), dtype=dtype, device=device)
+
+    def record(index: int, position: torch.Tensor) -> None:
+        with torch.no_grad():
+            draws[index] = posterior.predict(position, x_test)
+
+    log.info("posterior %s: %d chains x (%d warmup + %d samples), D=%d, n=%d, %s %s", where, chains,
+             config.warmup, config.samples, posterior.dim, data.x_train.shape[0], device, sampler["dtype"])  # fmt: skip
+    start = time.perf_counter()
+    result = sample(posterior.potential, init, config, seed=seed_for("hmc"), callback=record,
+                    device=device, dtype=dtype)  # fmt: skip
+    seconds = time.perf_counter() - start
+    by_chain = draws.permute(1, 0, 2).double().cpu().numpy()
+    potential = result.potential.T.double().cpu().numpy()
+    if not (np.isfinite(by_chain).all() and np.isfinite(potential).all()):
+        raise RuntimeError(f"{where}: the sampler produced non-finite predictions or potentials; no metrics written")
+    sign = model["readout"] == "sign"
+    metrics = {"point": where, "device": str(device), "dtype": sampler["dtype"], "chains": chains,
+               "draws_per_chain": config.kept}  # fmt: skip
+    metrics.update(prediction_metrics(by_chain, data.clean_test, data.y_test, sign, half))
+    metrics.update(chain_diagnostics(potential))
+    metrics.update(
+        accept_rate=float(result.accept_rate.mean()),
+        accept_rate_min=float(result.accept_rate.min()),
+        step_size_median=float(result.step_size.median()),
+        step_sizes=[float(s) for s in result.step_size.cpu()],
+        divergences=int(result.divergences.sum()),
+        divergences_warmup=int(result.divergences_warmup.sum()),
+        n_gradients=int(result.n_gradients),
+        seconds=seconds,
+        seconds_warmup=float(result.seconds_warmup),
+        seconds_sampling=float(result.seconds_sampling),
+    )
+    # A point passes when no sampling transition diverged and the chains agree (R-hat, SPEC §1.4).
+    metrics["diagnostics_ok"] = bool(
+        metrics["divergences"] == 0
+        and metrics["rhat_fraction_ok"] >= 0.95
+        and metrics["potential_rhat"] <= 1.01
+    )
+    metrics.update(theory_at(model, meta["alpha"]))
+    metrics["provenance"] = provenance(section_hash({"data": meta["provenance"]["config_hash"], "sampler": sampler}),
+                                       device=str(device))  # fmt: skip
+    write_json(out, metrics)
+    if draws_out:
+        mean = by_chain.reshape(-1, by_chain.shape[-1]).mean(axis=0)
+        var = by_chain.reshape(-1, by_chain.shape[-1]).var(axis=0, ddof=1)
+        with atomic_write(draws_out, "wb") as handle:
+            np.savez_compressed(handle, posterior_mean=mean, posterior_variance=var)
+    log.info("posterior %s: error %.4g (corrected %.4g, Nishimori %.4g, theory %.4g), R-hat max %.3f, %.1f s",
+             where, metrics["error_raw"], metrics["error_corrected"], metrics["error_nishimori"],
+             metrics["theory_error"], metrics["rhat_max"], seconds)  # fmt: skip
+    return metrics
+
+
+def merge_metrics(data_path: str, posterior_path: str, twin_path: str, out: str) -> dict:
+    """The point's parameters plus the deep-posterior and GLM-twin metrics, in one record."""
+    with np.load(data_path) as archive:
+        meta = json.loads(str(archive["meta"]))
+    record = {
+        "model_name": meta["model_name"],
+        **{k: meta["model"][k] for k in ("activation", "depth", "readout", "noise")},
+        "width": meta["width"],
+        "hidden_widths": meta["hidden_widths"],
+        "alpha": meta["alpha"],
+        "n": meta["n"],
+        "seed": meta["seed"],
+        "test_size": meta["test_size"],
+        "eta0": meta["eta0"],
+        "gamma0": meta["gamma0"],
+        "posterior": json.loads(Path(posterior_path).read_text()),
+        "glm_twin": json.loads(Path(twin_path).read_text()),
+    }
+    write_json(out, record)
+    return record

@@ -1,0 +1,98 @@
+# Finite-width simulations (SPEC §1.4): one job per point for the data, the deep posterior and the GLM
+# twin, plus a light merge. Paths encode (model, d0, α, seed) so new grid points add jobs only.
+
+rule simulate_data:
+    output:
+        f"{POINT}/data.npz",
+    params:
+        activation=model_param("activation"),
+        depth=model_param("depth"),
+        readout=model_param("readout"),
+        noise=model_param("noise"),
+        width_ratios=lambda wc: " ".join(map(str, config["models"][wc.model]["width_ratios"])),
+        test_size=SIM["test_size"],
+    log:
+        f"{POINT}/data.log",
+    benchmark:
+        f"{POINT}/data.benchmark.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/deeplin.yaml"
+    shell:
+        "deeplin --verbose simulate-data --model-name {wildcards.model} --activation {params.activation}"
+        " --depth {params.depth} --readout {params.readout} --noise {params.noise}"
+        " --width-ratios {params.width_ratios} --width {wildcards.width} --alpha {wildcards.alpha}"
+        " --seed {wildcards.seed} --test-size {params.test_size} --out {output} 2> {log}"
+
+
+rule deep_posterior:
+    input:
+        f"{POINT}/data.npz",
+    output:
+        metrics=f"{POINT}/posterior.json",
+        summary=f"{POINT}/posterior_summary.npz",
+    params:
+        chains=SAMPLER["chains"],
+        warmup=SAMPLER["warmup"],
+        samples=SAMPLER["samples"],
+        thin=SAMPLER["thin"],
+        leapfrog_steps=SAMPLER["leapfrog_steps"],
+        target_accept=SAMPLER["target_accept"],
+        dtype=SAMPLER["dtype"],
+        device=SAMPLER["device"],
+    log:
+        f"{POINT}/posterior.log",
+    benchmark:
+        f"{POINT}/posterior.benchmark.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=SAMPLER["gpus"],
+    conda:
+        "../../envs/deeplin-cuda.yaml" if SAMPLER["gpus"] else "../../envs/deeplin.yaml"
+    shell:
+        "deeplin --verbose sample-posterior --data {input} --chains {params.chains}"
+        " --warmup {params.warmup} --samples {params.samples} --thin {params.thin}"
+        " --leapfrog-steps {params.leapfrog_steps} --target-accept {params.target_accept}"
+        " --dtype {params.dtype} --device {params.device} --threads {threads}"
+        " --out {output.metrics} --summary-out {output.summary} 2> {log}"
+
+
+rule glm_twin:
+    input:
+        f"{POINT}/data.npz",
+    output:
+        f"{POINT}/glm_twin.json",
+    log:
+        f"{POINT}/glm_twin.log",
+    benchmark:
+        f"{POINT}/glm_twin.benchmark.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../../envs/deeplin.yaml"
+    shell:
+        "deeplin --verbose glm-twin --data {input} --out {output} 2> {log}"
+
+
+rule point_metrics:
+    input:
+        data=f"{POINT}/data.npz",
+        posterior=f"{POINT}/posterior.json",
+        twin=f"{POINT}/glm_twin.json",
+    output:
+        f"{POINT}/metrics.json",
+    log:
+        f"{POINT}/metrics.log",
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    shell:
+        "deeplin merge-metrics --data {input.data} --posterior {input.posterior}"
+        " --glm-twin {input.twin} --out {output} 2> {log}"
