@@ -145,6 +145,18 @@ def _cmd_merge_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_simulations(args: argparse.Namespace) -> int:
+    import glob  # noqa: PLC0415
+
+    from .validation import point_rows, report  # noqa: PLC0415
+
+    paths = sorted(p for pattern in args.metrics for p in glob.glob(pattern, recursive=True))
+    if not paths:
+        raise SystemExit(f"deeplin check-simulations: no metrics.json matches {args.metrics}")
+    print(report(point_rows(paths)))
+    return 0
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
@@ -223,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--glm-twin", required=True)
     merge.add_argument("--out", required=True)
     merge.set_defaults(func=_cmd_merge_metrics)
+
+    sims = sub.add_parser("check-simulations", help="deep posterior and GLM twin vs theory over seeds")
+    sims.add_argument(
+        "metrics", nargs="*", default=["results/sims/**/metrics.json"], help="metrics.json files or globs"
+    )
+    sims.set_defaults(func=_cmd_check_simulations)
 
     check = sub.add_parser("check-config", help="validate a config file against the schema")
     check.add_argument("config", nargs="?", default="config.yaml")

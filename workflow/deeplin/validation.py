@@ -1,0 +1,97 @@
+"""Checks of the simulations against theory, from the per-point metrics.json files (issue #3).
+
+Every group is one (model, width, α) over seeds; standard errors are over seeds (teachers), which is the
+randomness the theory averages over.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+POINT_COLUMNS = ("model_name", "activation", "depth", "readout", "noise", "width", "alpha", "n", "seed")
+
+
+def point_rows(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """One row per metrics.json: the point's parameters, the posterior's and the twin's scalar metrics."""
+    rows = []
+    for path in paths:
+        record = json.loads(Path(path).read_text())
+        row = {key: record[key] for key in POINT_COLUMNS}
+        for section in ("posterior", "glm_twin"):
+            for key, value in record[section].items():
+                if isinstance(value, (int, float, bool)):
+                    row[key if section == "posterior" else f"twin_{key}"] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _mean_se(values: pd.Series) -> tuple[float, float]:
+    count = values.count()
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(count)) if count > 1 else math.nan
+
+
+def group_summary(points: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, width, α): mean ± SE over seeds of the deep, Nishimori and twin errors vs theory."""
+    out = []
+    for (model, width, alpha), group in points.groupby(["model_name", "width", "alpha"], sort=True):
+        deep, deep_se = _mean_se(group["error_corrected"])
+        nishimori, nishimori_se = _mean_se(group["error_nishimori"])
+        paired, paired_se = _mean_se(group["error_corrected"] - group["error_nishimori"])
+        twin, twin_se = _mean_se(group["twin_glm_error"])
+        theory = float(group["theory_error"].iloc[0])
+        out.append(
+            {
+                "model": model,
+                "width": int(width),
+                "alpha": float(alpha),
+                "seeds": len(group),
+                "theory": theory,
+                "deep": deep,
+                "deep_se": deep_se,
+                "deep_within_3se_plus_0.01": abs(deep - theory) <= 3 * deep_se + 0.01,
+                "nishimori": nishimori,
+                "nishimori_se": nishimori_se,
+                "direct_minus_nishimori": paired,
+                "direct_minus_nishimori_se": paired_se,
+                "nishimori_within_2se": abs(paired) <= 2 * paired_se,
+                "twin": twin,
+                "twin_se": twin_se,
+                "twin_within_3se": abs(twin - theory) <= 3 * twin_se,
+                "rhat_max": float(group["rhat_max"].max()),
+                "seconds_median": float(group["seconds"].median()),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def report(points: pd.DataFrame) -> str:
+    """The issue #3 acceptance numbers as text."""
+    groups = group_summary(points)
+    lines = [
+        f"points: {len(points)}; groups (model, width, alpha): {len(groups)}",
+        f"R-hat (max over test predictions) <= 1.01 at {100 * (points['rhat_max'] <= 1.01).mean():.1f}% of points;"
+        f" >=95% of test points <= 1.01 at {100 * (points['rhat_fraction_ok'] >= 0.95).mean():.1f}% of points",
+        f"sampling divergences: {int(points['divergences'].sum())} in total",
+        "pooled over all points: direct (corrected) - Nishimori = {:.4f} +- {:.4f} (SE over points)".format(
+            *_mean_se(points["error_corrected"] - points["error_nishimori"])
+        ),
+        f"Nishimori vs direct within 2 SE in {int(groups['nishimori_within_2se'].sum())}/{len(groups)} groups;"
+        f" mean |direct - Nishimori| / SE = "
+        f"{(groups['direct_minus_nishimori'].abs() / groups['direct_minus_nishimori_se']).mean():.2f}",
+    ]
+    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.precision", 4):
+        columns = ["model", "width", "alpha", "seeds", "theory", "deep", "deep_se", "nishimori",
+                   "direct_minus_nishimori_se", "twin", "twin_se", "rhat_max", "seconds_median"]  # fmt: skip
+        lines.append(groups[columns].to_string(index=False))
+    widest = groups[groups["width"] == groups["width"].max()]
+    lines.append(
+        f"widest ({int(widest['width'].max())}): deep within 3 SE + 0.01 of theory in "
+        f"{int(widest['deep_within_3se_plus_0.01'].sum())}/{len(widest)} groups; GLM twin within 3 SE in "
+        f"{int(widest['twin_within_3se'].sum())}/{len(widest)}"
+    )
+    return "\n".join(lines)
