@@ -4,6 +4,7 @@ VENV ?= .venv
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
+# Two pytest workers (the CI machine has 2 cores); the slowest test runs `make reproduce` itself.
 
 BIN := $(abspath $(VENV))/bin
 # Rules call the `deeplin` program: make the environment's bin directory visible to Snakemake's shells.
@@ -15,7 +16,7 @@ reproduce: install
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 test: install-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 dry-run: install
 	$(BIN)/snakemake -n $(SNAKEMAKE_ARGS)

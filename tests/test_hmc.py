@@ -28,13 +28,7 @@ from deeplin.hmc import (
 Z_MAX = 4.5  # per-quantity z bound: with ≤ 230 checked quantities the false-alarm rate is < 1e-3
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: intra-op threads only add contention on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# One torch thread for these tiny tensors: tests/conftest.py sets it for the whole session.
 
 
 # ---------------------------------------------------------------------------------------------------------

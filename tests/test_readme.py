@@ -34,7 +34,9 @@ def test_every_readme_command_is_known(repo: Path) -> None:
 
 
 def test_readme_deeplin_commands_run(repo: Path) -> None:
-    for command in [c for block in _bash_blocks(repo) for c in block if c.startswith(".venv/bin/deeplin")]:
+    commands = [c for block in _bash_blocks(repo) for c in block if c.startswith(".venv/bin/deeplin")]
+    # check-simulations needs a finished run: it is exercised after `make reproduce` below
+    for command in [c for c in commands if "check-simulations" not in c]:
         args = shlex.split(command)[1:]
         result = subprocess.run(
             [sys.executable, "-m", "deeplin", *args], cwd=repo, capture_output=True, text=True
@@ -82,3 +84,9 @@ def test_make_reproduce_from_a_copy_of_the_tree(repo: Path, tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     curves = sorted((copy / "results" / "theory").glob("*/curve.csv"))
     assert len(curves) == 4 and all(len(c.read_text().splitlines()) == 81 for c in curves)
+    assert len(list((copy / "results" / "sims").glob("*/d*/alpha*/seed*/metrics.json"))) == 24
+    for command in [c for b in _bash_blocks(repo) for c in b if c.startswith(".venv/bin/deeplin check-sim")]:
+        result = subprocess.run(
+            [sys.executable, "-m", "deeplin", *shlex.split(command)[1:]], cwd=copy, capture_output=True, text=True
+        )
+        assert result.returncode == 0 and "points: 24" in result.stdout, result.stdout + result.stderr

@@ -38,7 +38,7 @@ class DeepPosterior:
         self.device, self.dtype = torch.device(device), dtype
         self.x_train = torch.as_tensor(x_train, dtype=dtype, device=self.device)
         self.y_train = torch.as_tensor(y_train, dtype=dtype, device=self.device)
-        self.shapes = [(self.widths[l + 1], self.widths[l]) for l in range(len(self.widths) - 1)]
+        self.shapes = [(self.widths[i + 1], self.widths[i]) for i in range(len(self.widths) - 1)]
         self.shapes.append((self.widths[-1],))
         self.sizes = [math.prod(s) for s in self.shapes]
         self.dim = sum(self.sizes)

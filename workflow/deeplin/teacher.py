@@ -116,7 +116,7 @@ def make_point(
         return np.random.default_rng(point_seed(model_name, width, alpha, seed, purpose))
 
     teacher = stream("teacher")
-    weights = tuple(teacher.standard_normal((widths[l + 1], widths[l])) for l in range(len(widths) - 1))
+    weights = tuple(teacher.standard_normal((widths[i + 1], widths[i])) for i in range(len(widths) - 1))
     readout_weights = teacher.standard_normal(widths[-1])
     x_train, x_test = _inputs(stream("x_train"), n, width), _inputs(stream("x_test"), test_size, width)
     h_train = deep_forward(x_train, weights, readout_weights, model["activation"])
