@@ -18,7 +18,8 @@ def _write(tmp_path, seed: int, width: int, deep: float, nishimori: float, twin:
         "posterior": {"error_corrected": deep, "error_nishimori": nishimori, "theory_error": 0.1,
                       "rhat_max": 1.005, "rhat_fraction_ok": 1.0, "divergences": 0, "seconds": 3.0,
                       "step_sizes": [0.1, 0.2]},
-        "glm_twin": {"glm_error": twin, "glm_method": "conjugate"},
+        "glm_twin": {"glm_error": twin, "glm_method": "conjugate",
+                     "glm_estimator_on_deep_error": deep + 0.002},
     }  # fmt: skip
     path = tmp_path / f"w{width}s{seed}.json"
     path.write_text(json.dumps(record))
@@ -36,6 +37,7 @@ def test_group_summary_means_and_flags(tmp_path, capsys) -> None:
     assert row["direct_minus_nishimori"] == pytest.approx(0.01)
     assert not row["nishimori_within_2se"]  # a constant offset with zero spread is a real disagreement
     assert row["deep_within_3se_plus_0.01"] and row["twin_within_3se"]
+    assert row["deep_minus_glm_estimator"] == pytest.approx(-0.002)
     assert not groups[groups["width"] == 32].iloc[0]["deep_within_3se_plus_0.01"]
     assert main(["check-simulations", str(tmp_path / "*.json")]) == 0
     assert "widest (64)" in capsys.readouterr().out

@@ -43,6 +43,10 @@ def group_summary(points: pd.DataFrame) -> pd.DataFrame:
         nishimori, nishimori_se = _mean_se(group["error_nishimori"])
         paired, paired_se = _mean_se(group["error_corrected"] - group["error_nishimori"])
         twin, twin_se = _mean_se(group["twin_glm_error"])
+        # Same deep data, GLM-optimal estimator: the pairing removes the teacher-to-teacher spread.
+        versus_estimator, versus_estimator_se = _mean_se(
+            group["error_corrected"] - group.get("twin_glm_estimator_on_deep_error", math.nan)
+        )
         theory = float(group["theory_error"].iloc[0])
         out.append(
             {
@@ -62,6 +66,8 @@ def group_summary(points: pd.DataFrame) -> pd.DataFrame:
                 "twin": twin,
                 "twin_se": twin_se,
                 "twin_within_3se": abs(twin - theory) <= 3 * twin_se,
+                "deep_minus_glm_estimator": versus_estimator,
+                "deep_minus_glm_estimator_se": versus_estimator_se,
                 "rhat_max": float(group["rhat_max"].max()),
                 "seconds_median": float(group["seconds"].median()),
             }
@@ -69,24 +75,40 @@ def group_summary(points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _percent(mask: pd.Series) -> str:
+    return f"{100 * mask.mean():.1f}%"
+
+
 def report(points: pd.DataFrame) -> str:
     """The issue #3 acceptance numbers as text."""
     groups = group_summary(points)
+    potential_rhat = points["potential_rhat"] if "potential_rhat" in points else pd.Series([math.nan])
+    direct_vs_nishimori = _mean_se(points["error_corrected"] - points["error_nishimori"])
     lines = [
         f"points: {len(points)}; groups (model, width, alpha): {len(groups)}",
-        f"R-hat (max over test predictions) <= 1.01 at {100 * (points['rhat_max'] <= 1.01).mean():.1f}% of points;"
-        f" >=95% of test points <= 1.01 at {100 * (points['rhat_fraction_ok'] >= 0.95).mean():.1f}% of points",
+        f"R-hat (max over test predictions) <= 1.01 at {_percent(points['rhat_max'] <= 1.01)} of points;"
+        f" >=95% of test points <= 1.01 at {_percent(points['rhat_fraction_ok'] >= 0.95)} of points;"
+        f" R-hat of the potential <= 1.01 at {_percent(potential_rhat <= 1.01)}",
         f"sampling divergences: {int(points['divergences'].sum())} in total",
         "pooled over all points: direct (corrected) - Nishimori = {:.4f} +- {:.4f} (SE over points)".format(
-            *_mean_se(points["error_corrected"] - points["error_nishimori"])
+            *direct_vs_nishimori
         ),
         f"Nishimori vs direct within 2 SE in {int(groups['nishimori_within_2se'].sum())}/{len(groups)} groups;"
         f" mean |direct - Nishimori| / SE = "
         f"{(groups['direct_minus_nishimori'].abs() / groups['direct_minus_nishimori_se']).mean():.2f}",
     ]
-    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.precision", 4):
+    if "twin_glm_estimator_on_deep_error" in points:
+        estimator = points["twin_glm_estimator_on_deep_error"]
+        difference, difference_se = _mean_se(points["error_corrected"] - estimator)
+        lines.append(
+            "deep posterior vs the GLM-optimal estimator on the same deep data: correlation over points "
+            f"{points['error_corrected'].corr(estimator):.4f}; paired difference {difference:+.4f} +- "
+            f"{difference_se:.4f}"
+        )
+    with pd.option_context("display.width", 250, "display.max_columns", 30, "display.precision", 4):
         columns = ["model", "width", "alpha", "seeds", "theory", "deep", "deep_se", "nishimori",
-                   "direct_minus_nishimori_se", "twin", "twin_se", "rhat_max", "seconds_median"]  # fmt: skip
+                   "direct_minus_nishimori_se", "deep_minus_glm_estimator", "twin", "twin_se", "rhat_max",
+                   "seconds_median"]  # fmt: skip
         lines.append(groups[columns].to_string(index=False))
     widest = groups[groups["width"] == groups["width"].max()]
     lines.append(
