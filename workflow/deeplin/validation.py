@@ -93,7 +93,8 @@ def report(points: pd.DataFrame) -> str:
         "pooled over all points: direct (corrected) - Nishimori = {:.4f} +- {:.4f} (SE over points)".format(
             *direct_vs_nishimori
         ),
-        f"Nishimori vs direct within 2 SE in {int(groups['nishimori_within_2se'].sum())}/{len(groups)} groups;"
+        f"Nishimori vs direct within 2 SE in {int(groups['nishimori_within_2se'].sum())}/{len(groups)}"
+        " groups;"
         f" mean |direct - Nishimori| / SE = "
         f"{(groups['direct_minus_nishimori'].abs() / groups['direct_minus_nishimori_se']).mean():.2f}",
     ]
