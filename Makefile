@@ -13,7 +13,7 @@ export PATH := $(BIN):$(PATH)
 .PHONY: reproduce test install install-test dry-run lint benchmark clean
 
 reproduce: install
-	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --cores $(CORES) --report results/report.html --report-after-run $(SNAKEMAKE_ARGS)
 
 test: install-test
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

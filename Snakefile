@@ -1,5 +1,6 @@
 # deeplin: the deep Gaussian equivalence, from a config file to theory curves (SPEC §2.1).
-# Usage: snakemake --cores all [--configfile workflow/studies/<name>.yaml]
+# Usage: snakemake --cores all [--configfile workflow/studies/<name>.yaml] [--report results/report.html --report-after-run]
+import json
 import sys
 from pathlib import Path
 
@@ -31,10 +32,17 @@ except ConfigError as error:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/plot.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 rule all:
     input:
         theory_outputs(),
         sim_outputs(),
+        table_outputs(),
+        figure_outputs(),
     default_target: True

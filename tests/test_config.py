@@ -24,7 +24,7 @@ def mutated(path: tuple, value) -> dict:
     cfg = copy.deepcopy(BASE)
     target = cfg
     for part in path[:-1]:
-        target = target[part]
+        target = target.setdefault(part, {})  # sections left to their defaults (analysis, plots)
     target[path[-1]] = copy.deepcopy(value)
     return cfg
 
@@ -93,6 +93,18 @@ INVALID = [
     (("sampler", "target_accept"), 1.0, ["sampler.target_accept", "1.0"]),
     (("sampler", "dtype"), "float16", ["sampler.dtype", "float16"]),
     (("sampler", "device"), "tpu", ["sampler.device", "tpu"]),
+    # analysis (flagging rule and intervals) and plots
+    (("analysis", "max_rhat"), 0.9, ["analysis.max_rhat", "0.9"]),
+    (("analysis", "min_rhat_fraction"), 1.5, ["analysis.min_rhat_fraction", "1.5"]),
+    (("analysis", "max_divergences"), -1, ["analysis.max_divergences", "-1"]),
+    (("analysis", "min_accept_rate"), 2, ["analysis.min_accept_rate", "2"]),
+    (("analysis", "exclude_flagged"), "yes", ["analysis.exclude_flagged", "yes", "boolean"]),
+    (("analysis", "confidence"), 1.0, ["analysis.confidence", "1.0"]),
+    (("analysis", "rhat"), 1.01, ["analysis.rhat", "unknown key"]),
+    (("plots", "dpi"), 10, ["plots.dpi", "10"]),
+    (("plots", "context"), "huge", ["plots.context", "huge"]),
+    (("plots", "palette"), "rainbow", ["plots.palette", "rainbow"]),
+    (("plots", "format"), "svg", ["plots.format", "unknown key"]),
 ]
 
 

@@ -84,9 +84,19 @@ def test_make_reproduce_from_a_copy_of_the_tree(repo: Path, tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     curves = sorted((copy / "results" / "theory").glob("*/curve.csv"))
     assert len(curves) == 4 and all(len(c.read_text().splitlines()) == 81 for c in curves)
-    assert len(list((copy / "results" / "sims").glob("*/d*/alpha*/seed*/metrics.json"))) == 24
+    points = len(list((copy / "results" / "sims").glob("*/d*/alpha*/seed*/metrics.json")))
+    assert points == 54  # 2 models x 3 widths x 3 alphas x 3 seeds
+    tables = copy / "results" / "tables"
+    assert len((tables / "simulations.csv").read_text().splitlines()) == 1 + points
+    assert len((tables / "summary.csv").read_text().splitlines()) == 1 + 18
+    assert "consistent_with_bound" in (tables / "scaling.csv").read_text().splitlines()[0]
+    figures = copy / "results" / "figures"
+    for name in ("error_vs_alpha", "gap_vs_width", "universality", "diagnostics", "rulegraph"):
+        assert (figures / f"{name}.png").stat().st_size > 10_000 and (figures / f"{name}.pdf").exists(), name
+    report = (copy / "results" / "report.html").read_text(errors="replace")
+    assert len(report) > 500_000 and "Universality for the linear readout" in report
     for command in [c for b in _bash_blocks(repo) for c in b if c.startswith(".venv/bin/deeplin check-sim")]:
         result = subprocess.run(
             [sys.executable, "-m", "deeplin", *shlex.split(command)[1:]], cwd=copy, capture_output=True, text=True
         )
-        assert result.returncode == 0 and "points: 24" in result.stdout, result.stdout + result.stderr
+        assert result.returncode == 0 and f"points: {points}" in result.stdout, result.stdout + result.stderr

@@ -157,6 +157,41 @@ def _cmd_check_simulations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_section(name: str, text: str) -> dict:
+    """A config section given as JSON on the command line, validated with the schema's defaults."""
+    from .config import section_with_defaults  # noqa: PLC0415
+
+    try:
+        return section_with_defaults(name, json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"deeplin: --{name} is not valid JSON ({exc}): {text!r}") from None
+    except ConfigError as exc:
+        raise SystemExit(f"deeplin: --{name}: {exc}") from None
+
+
+def _cmd_aggregate(args: argparse.Namespace) -> int:
+    from .reporting import write_tables  # noqa: PLC0415
+
+    write_tables(args.metrics, _json_section("analysis", args.analysis), args.out_dir)
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .reporting import write_figure  # noqa: PLC0415
+
+    write_figure(args.figure, args.tables, args.curves, _json_section("plots", args.plots), args.out)
+    return 0
+
+
+def _cmd_rulegraph(args: argparse.Namespace) -> int:
+    from .rulegraph import render_rulegraph  # noqa: PLC0415
+
+    text = sys.stdin.read() if args.dot == "-" else open(args.dot).read()
+    renderer = render_rulegraph(text, args.out, _json_section("plots", args.plots)["dpi"])
+    log.info("rule graph drawn with %s", renderer)
+    return 0
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
@@ -241,6 +276,26 @@ def build_parser() -> argparse.ArgumentParser:
         "metrics", nargs="*", default=["results/sims/**/metrics.json"], help="metrics.json files or globs"
     )
     sims.set_defaults(func=_cmd_check_simulations)
+
+    aggregate = sub.add_parser("aggregate", help="tables: one row per point, per-group summaries, gap slopes")
+    aggregate.add_argument("--metrics", nargs="+", required=True, help="per-point metrics.json files")
+    aggregate.add_argument("--analysis", default="{}", help="the config's analysis section as JSON")
+    aggregate.add_argument("--out-dir", required=True, help="where simulations/summary/scaling.csv go")
+    aggregate.set_defaults(func=_cmd_aggregate)
+
+    plot = sub.add_parser("plot", help="one figure as PNG and PDF")
+    plot.add_argument("figure", choices=["error_vs_alpha", "gap_vs_width", "universality", "diagnostics"])
+    plot.add_argument("--tables", help="directory with simulations/summary/scaling.csv (omit: theory only)")
+    plot.add_argument("--curves", nargs="*", default=[], help="results/theory/<model>/curve.csv files")
+    plot.add_argument("--plots", default="{}", help="the config's plots section as JSON")
+    plot.add_argument("--out", required=True, help="output stem: STEM.png and STEM.pdf")
+    plot.set_defaults(func=_cmd_plot)
+
+    graph = sub.add_parser("rulegraph", help="render `snakemake --rulegraph` output as DOT, PNG and PDF")
+    graph.add_argument("--dot", default="-", help="file with the rule-graph output, or - for stdin")
+    graph.add_argument("--plots", default="{}", help="the config's plots section as JSON")
+    graph.add_argument("--out", required=True, help="output stem")
+    graph.set_defaults(func=_cmd_rulegraph)
 
     check = sub.add_parser("check-config", help="validate a config file against the schema")
     check.add_argument("config", nargs="?", default="config.yaml")

@@ -172,6 +172,17 @@ def validate_config(config: Mapping[str, Any]) -> dict:
     return config
 
 
+def section_with_defaults(name: str, section: Mapping[str, Any]) -> dict:
+    """One top-level section validated alone, defaults filled in (for CLI steps that take a section as JSON)."""
+    section = copy.deepcopy(dict(section))
+    messages = _schema_messages({name: section}, {"type": "object", "properties": {
+        name: load_schema()["properties"][name]}})  # fmt: skip
+    messages += _non_finite_messages(section, (name,))
+    if messages:
+        raise ConfigError(messages)
+    return section
+
+
 def load_config(path: str | Path) -> dict:
     """Read a YAML file and validate it."""
     with open(path) as handle:

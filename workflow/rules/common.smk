@@ -44,3 +44,29 @@ def alpha_label(alpha):
 
 def sim_outputs():
     return [(f"{POINT}/metrics.json").format(**p) for p in sim_points()]
+
+
+TABLES = ["simulations", "summary", "scaling"]
+SIM_FIGURES = ["error_vs_alpha", "gap_vs_width", "universality", "diagnostics"]
+
+
+def table_outputs():
+    """The aggregated tables, when the study simulates anything."""
+    return expand("results/tables/{table}.csv", table=TABLES) if sim_points() else []
+
+
+def figure_names():
+    """Every figure the study can draw: without simulations, the theory curves only."""
+    return SIM_FIGURES if sim_points() else ["error_vs_alpha"]
+
+
+def figure_outputs():
+    return expand("results/figures/{figure}.{ext}", figure=figure_names(), ext=["png", "pdf"]) + expand(
+        "results/figures/rulegraph.{ext}", ext=["dot", "png", "pdf"]
+    )
+
+
+def plot_inputs(wildcards):
+    """Tables for every figure; the theory curves only where they are drawn."""
+    curves = expand("results/theory/{model}/curve.csv", model=MODELS)
+    return table_outputs() + (curves if wildcards.figure == "error_vs_alpha" else [])

@@ -1,0 +1,223 @@
+"""Tables over the simulated points (issue #4): one tidy row per point, per-group summaries, gap scaling.
+
+Pure pandas/numpy/scipy on records already read from disk; the CLI does the I/O. Standard errors and
+confidence intervals are over seeds (teachers and data), the randomness the theory averages over.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+PARAMETER_COLUMNS = (
+    "model",
+    "activation",
+    "depth",
+    "readout",
+    "noise",
+    "width",
+    "hidden_widths",
+    "alpha",
+    "n",
+    "seed",
+    "test_size",
+    "eta0",
+    "gamma0",
+)
+GROUP = ["model", "width", "alpha"]
+
+# Error estimates summarised per group: label → column of the points table.
+ERRORS = {
+    "deep": "deep_error_corrected",  # the headline: direct test error, corrected for the finite number of draws
+    "deep_raw": "deep_error_raw",
+    "nishimori": "deep_error_nishimori",  # teacher-free estimate (posterior predictive variance)
+    "teacher_half": "deep_teacher_half_error_corrected",
+    "prior_half": "deep_prior_half_error_corrected",
+    "twin": "twin_error",  # finite-size GLM twin on its own labels
+    "glm_estimator": "twin_estimator_on_deep_error",  # GLM-optimal estimator applied to the deep data
+}
+# Gaps: label → (minuend, subtrahend); a column subtrahend is paired seed by seed.
+GAPS = {
+    "theory": ("deep_error_corrected", "theory_error"),
+    "twin": ("deep_error_corrected", "twin_error"),
+    "glm_estimator": ("deep_error_corrected", "twin_estimator_on_deep_error"),
+    "nishimori_theory": ("deep_error_nishimori", "theory_error"),
+}
+# Camilli et al. 2025 (arXiv 2505.03577), main theorem: gap = O((1 + √(n/d_min) + n/d_min)/√d_min); at fixed α
+# and width ratios that is O(d0^(-1/2)), a slope of at most -1/2 on log-log axes.
+BOUND_SLOPE = -0.5
+
+
+def _scalars(section: Mapping, prefix: str) -> dict:
+    return {
+        f"{prefix}{key}": value
+        for key, value in section.items()
+        if isinstance(value, (int, float, str, bool))
+    }
+
+
+def point_record(record: Mapping) -> dict:
+    """Flatten one metrics.json: parameters, `deep_*` posterior metrics, `twin_*` GLM-twin metrics, `theory_*`."""
+    row = {key: record[key] for key in PARAMETER_COLUMNS if key not in ("model", "hidden_widths")}
+    row["model"] = record["model_name"]
+    row["hidden_widths"] = "x".join(str(w) for w in record["hidden_widths"])
+    posterior = dict(record["posterior"])
+    row.update({key: posterior.pop(key) for key in list(posterior) if key.startswith("theory_")})
+    row.update(_scalars(posterior, "deep_"))
+    twin = {key.removeprefix("glm_"): value for key, value in record["glm_twin"].items()}
+    row.update(_scalars(twin, "twin_"))
+    return row
+
+
+def load_points(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """The points table from metrics.json files, parameters first, sorted by (model, width, α, seed)."""
+    rows = [point_record(json.loads(Path(path).read_text())) for path in paths]
+    if not rows:
+        raise ValueError("no simulated points to aggregate")
+    frame = pd.DataFrame(rows)
+    ordered = list(PARAMETER_COLUMNS) + [c for c in frame.columns if c not in PARAMETER_COLUMNS]
+    return frame[ordered].sort_values(["model", "width", "alpha", "seed"], ignore_index=True)
+
+
+def flag_points(points: pd.DataFrame, rules: Mapping) -> pd.DataFrame:
+    """Add `flagged_by` (the failed diagnostics, ';'-separated, '' when none), `passes_diagnostics` and `used`.
+
+    `rules` is the config's `analysis` section; `used` marks the points that enter summaries and fits.
+    """
+    out = points.copy()
+    reasons = pd.DataFrame(
+        {
+            f"rhat>{rules['max_rhat']}": out["deep_rhat_max"] > rules["max_rhat"],
+            f"potential_rhat>{rules['max_rhat']}": out["deep_potential_rhat"] > rules["max_rhat"],
+            f"rhat_fraction<{rules['min_rhat_fraction']}": out["deep_rhat_fraction_ok"]
+            < rules["min_rhat_fraction"],
+            f"divergences>{rules['max_divergences']}": out["deep_divergences"] > rules["max_divergences"],
+            f"accept_rate<{rules['min_accept_rate']}": out["deep_accept_rate_min"] < rules["min_accept_rate"],
+            "non-finite error": ~np.isfinite(out[[ERRORS["deep"], ERRORS["nishimori"]]].astype(float)).all(
+                axis=1
+            ),
+        }
+    )
+    # A missing diagnostic (NaN) compares False above; it is a failure too.
+    for column in ("deep_rhat_max", "deep_potential_rhat", "deep_rhat_fraction_ok", "deep_accept_rate_min"):
+        reasons[f"{column} missing"] = out[column].isna()
+    out["flagged_by"] = reasons.apply(lambda row: ";".join(row.index[row.to_numpy(bool)]), axis=1).astype(str)
+    out["passes_diagnostics"] = out["flagged_by"] == ""
+    out["used"] = out["passes_diagnostics"] | (not rules["exclude_flagged"])
+    return out
+
+
+def mean_interval(values: pd.Series, confidence: float) -> dict[str, float]:
+    """Mean, standard error and a Student-t confidence interval of the finite values."""
+    finite = values[np.isfinite(values.astype(float))].astype(float)
+    count = len(finite)
+    mean = float(finite.mean()) if count else math.nan
+    se = float(finite.std(ddof=1) / math.sqrt(count)) if count > 1 else math.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, count - 1)) * se if count > 1 else math.nan
+    return {"mean": mean, "se": se, "ci_low": mean - half, "ci_high": mean + half, "count": count}
+
+
+def _gap_values(group: pd.DataFrame, gap: str) -> pd.Series:
+    minuend, subtrahend = GAPS[gap]
+    return group[minuend] - group[subtrahend]
+
+
+def summarize(points: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Per (model, width, α): mean, SE and CI of every error and gap over the used points of the group."""
+    rows = []
+    for (model, width, alpha), group in points.groupby(GROUP, sort=True):
+        used = group[group["used"]]
+        row = {"model": model, "width": int(width), "alpha": float(alpha)}
+        row.update(
+            {
+                key: group[key].iloc[0]
+                for key in ("activation", "depth", "readout", "noise", "hidden_widths", "n", "eta0", "gamma0")
+            }
+        )
+        row["theory_error"] = float(group["theory_error"].iloc[0])
+        row.update(
+            points=len(group), points_passing=int(group["passes_diagnostics"].sum()), points_used=len(used)
+        )
+        row["fraction_passing"] = row["points_passing"] / row["points"]
+        for label, column in ERRORS.items():
+            if column in used:
+                stats_ = mean_interval(used[column], confidence)
+                row.update({f"{label}_{key}": value for key, value in stats_.items() if key != "count"})
+        for gap in GAPS:
+            if all(column in used for column in GAPS[gap]):
+                stats_ = mean_interval(_gap_values(used, gap), confidence)
+                row.update({f"gap_{gap}_{key}": value for key, value in stats_.items() if key != "count"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fit_gap_slope(widths: np.ndarray, gaps: np.ndarray, ses: np.ndarray, confidence: float) -> dict:
+    """Weighted least-squares slope of log|gap| against log width, with a confidence interval.
+
+    Only widths whose gap exceeds its standard error enter (log|gap| of an unresolved gap is noise); the
+    weights are 1/SE(log|gap|) = |gap|/SE (delta method), and the slope's SE comes from those errors alone
+    (``cov='unscaled'``), so two widths already give an interval.
+    """
+    resolved = np.isfinite(gaps) & np.isfinite(ses) & (ses > 0) & (np.abs(gaps) > ses)
+    result = {
+        "widths_used": ",".join(str(int(w)) for w in widths[resolved]),
+        "slope": math.nan,
+        "slope_se": math.nan,
+        "slope_ci_low": math.nan,
+        "slope_ci_high": math.nan,
+        "intercept": math.nan,
+    }
+    if resolved.sum() < 2:
+        result["note"] = f"{int(resolved.sum())} width(s) with |gap| > SE; a slope needs 2"
+        return result
+    x, y = np.log(widths[resolved].astype(float)), np.log(np.abs(gaps[resolved]))
+    coefficients, covariance = np.polyfit(x, y, 1, w=np.abs(gaps[resolved]) / ses[resolved], cov="unscaled")
+    se = float(math.sqrt(covariance[0, 0]))
+    half = float(stats.norm.ppf(0.5 + confidence / 2)) * se
+    slope = float(coefficients[0])
+    result.update(
+        slope=slope,
+        slope_se=se,
+        slope_ci_low=slope - half,
+        slope_ci_high=slope + half,
+        intercept=float(coefficients[1]),
+        note="",
+    )
+    return result
+
+
+def scaling(summary: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Per (model, α, gap): the fitted slope of log|gap| vs log width next to the theorem's −1/2."""
+    rows = []
+    for (model, alpha), group in summary.groupby(["model", "alpha"], sort=True):
+        group = group.sort_values("width")
+        for gap in GAPS:
+            if f"gap_{gap}_mean" not in group:
+                continue
+            fit = fit_gap_slope(
+                group["width"].to_numpy(),
+                group[f"gap_{gap}_mean"].to_numpy(float),
+                group[f"gap_{gap}_se"].to_numpy(float),
+                confidence,
+            )
+            rows.append(
+                {
+                    "model": model,
+                    "alpha": float(alpha),
+                    "gap": gap,
+                    "widths": ",".join(str(int(w)) for w in group["width"]),
+                    **fit,
+                    "bound_slope": BOUND_SLOPE,
+                    # Consistent with the bound unless the slope is significantly shallower than −1/2.
+                    "consistent_with_bound": bool(fit["slope_ci_low"] <= BOUND_SLOPE)
+                    if math.isfinite(fit["slope"])
+                    else None,
+                }
+            )
+    return pd.DataFrame(rows)
