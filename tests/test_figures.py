@@ -103,3 +103,9 @@ def test_figures_render_when_every_point_is_flagged(tmp_path: Path) -> None:
     assert not tables["simulations"]["used"].any() and tables["summary"]["deep_mean"].isna().all()
     for name in figures.FIGURES:
         assert write_figure(name, tmp_path / "tables", [], PLOTS, tmp_path / name)[0].stat().st_size > 10_000
+
+
+@pytest.mark.skipif(rulegraph.shutil.which("dot") is None, reason="graphviz 'dot' is not installed here")
+def test_rulegraph_drawn_by_graphviz_when_installed(tmp_path: Path) -> None:
+    assert rulegraph.render_rulegraph(RULEGRAPH, tmp_path / "graph") == "graphviz"
+    assert (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "graph.pdf").stat().st_size > 1_000

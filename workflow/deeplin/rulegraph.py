@@ -35,9 +35,10 @@ def parse_rulegraph(dot: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return nodes, edges
 
 
-def _render_with_graphviz(dot: str, stem: Path) -> None:
+def _render_with_graphviz(dot: str, stem: Path, dpi: int) -> None:
     for extension in ("png", "pdf"):
-        image = subprocess.run(["dot", f"-T{extension}"], input=dot.encode(), capture_output=True, check=True)
+        command = ["dot", f"-T{extension}"] + ([f"-Gdpi={dpi}"] if extension == "png" else [])
+        image = subprocess.run(command, input=dot.encode(), capture_output=True, check=True)
         with atomic_write(f"{stem}.{extension}", "wb") as handle:
             handle.write(image.stdout)
 
@@ -87,7 +88,7 @@ def render_rulegraph(text: str, stem: str | Path, dpi: int = 200) -> str:
     with atomic_write(f"{stem}.dot") as handle:
         handle.write(dot)
     if shutil.which("dot"):
-        _render_with_graphviz(dot, stem)
+        _render_with_graphviz(dot, stem, dpi)
         return "graphviz"
     log.warning("graphviz 'dot' is not installed: drawing the rule graph with the simplified networkx layout")
     _render_fallback(dot, stem, dpi)
