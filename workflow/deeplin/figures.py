@@ -190,7 +190,10 @@ def gap_vs_width_figure(summary: pd.DataFrame, scaling: pd.DataFrame, palette: s
 
 
 def universality_figure(summary: pd.DataFrame, palette: str):
-    """Linear readout: error rescaled to m = (error − γ0)/η0², which depends on the model only via λ = (γ0+Δ)/η0².
+    """Linear readout: the rescaled error m = (error − γ0)/η0² depends on the model only via λ = (γ0+Δ)/η0².
+
+    SPEC §1.3 (Barbier et al. 2019, linear channel): error = η0² m + γ0 with η0² m² + (D + η0²(α−1)) m − D = 0,
+    D = γ0 + Δ; dividing by η0² leaves m² + (λ + α − 1) m − λ = 0, i.e. m = linear_mmse(α, 1, λ).
 
     Left: m against α (one linear-GLM curve per λ). Right: m against the linear GLM's prediction m(α, λ)
     (SPEC §1.3 closed form), where every model, depth and width must fall on the single line y = x.
@@ -221,26 +224,10 @@ def universality_figure(summary: pd.DataFrame, palette: str):
         colour, marker = colours[model], markers[group["depth"].iloc[0]]
         yerr = [group["m_mean"] - group["m_ci_low"], group["m_ci_high"] - group["m_mean"]]
         left.plot(alphas, [linear_mmse(a, 1.0, ridge) for a in alphas], color=colour, lw=1)
-        left.errorbar(
-            group["alpha"],
-            group["m_mean"],
-            yerr=yerr,
-            fmt=marker,
-            ms=4,
-            capsize=2,
-            color=colour,
-            label=f"{model} (L={group['depth'].iloc[0]}, λ={ridge:.3f})",
-        )
-        right.errorbar(
-            group["predicted_m"],
-            group["m_mean"],
-            yerr=yerr,
-            fmt=marker,
-            ms=4,
-            capsize=2,
-            color=colour,
-            label=model,
-        )
+        bars = {"yerr": yerr, "fmt": marker, "ms": 4, "capsize": 2, "color": colour}
+        label = f"{model} (L={group['depth'].iloc[0]}, λ={ridge:.3f})"
+        left.errorbar(group["alpha"], group["m_mean"], label=label, **bars)
+        right.errorbar(group["predicted_m"], group["m_mean"], label=model, **bars)
     _log_axis(left.xaxis)
     left.set_xlabel("α = n / d0")
     left.set_ylabel("(error − γ0) / η0²")
