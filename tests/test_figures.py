@@ -109,3 +109,15 @@ def test_figures_render_when_every_point_is_flagged(tmp_path: Path) -> None:
 def test_rulegraph_drawn_by_graphviz_when_installed(tmp_path: Path) -> None:
     assert rulegraph.render_rulegraph(RULEGRAPH, tmp_path / "graph") == "graphviz"
     assert (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "graph.pdf").stat().st_size > 1_000
+
+
+@pytest.mark.parametrize("activation, depth", [("tanh", 1), ("tanh", 2), ("erf", 3)])
+def test_universality_rescaling_maps_each_theory_curve_onto_the_unit_signal_glm(activation, depth) -> None:
+    """(error − γ0)/η0² of any model's linear-readout curve is the unit-signal linear GLM at λ = (γ0+Δ)/η0²."""
+    from deeplin.glm_channels import linear_mmse
+
+    coefficients, rows = theory_curve(activation, depth, "linear", 0.1, [0.3, 1.0, 3.0, 9.0])
+    ridge = (coefficients.gamma0 + 0.1) / coefficients.eta0**2
+    for row in rows:
+        rescaled = (row["error"] - coefficients.gamma0) / coefficients.eta0**2
+        assert rescaled == pytest.approx(linear_mmse(row["alpha"], 1.0, ridge), rel=1e-10)

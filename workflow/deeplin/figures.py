@@ -192,7 +192,7 @@ def gap_vs_width_figure(summary: pd.DataFrame, scaling: pd.DataFrame, palette: s
 def universality_figure(summary: pd.DataFrame, palette: str):
     """Linear readout: the rescaled error m = (error − γ0)/η0² depends on the model only via λ = (γ0+Δ)/η0².
 
-    SPEC §1.3 (Barbier et al. 2019, linear channel): error = η0² m + γ0 with η0² m² + (D + η0²(α−1)) m − D = 0,
+    SPEC §1.3 (Barbier et al. 2019, linear channel): error = η0² m + γ0, η0² m² + (D + η0²(α−1)) m − D = 0,
     D = γ0 + Δ; dividing by η0² leaves m² + (λ + α − 1) m − λ = 0, i.e. m = linear_mmse(α, 1, λ).
 
     Left: m against α (one linear-GLM curve per λ). Right: m against the linear GLM's prediction m(α, λ)
