@@ -59,7 +59,9 @@ def test_axes_are_labelled(study) -> None:
     for fig in drawn:
         _visible_axes_are_labelled(fig)
     # The gap figure draws the fitted line: its slope (exactly -1/2 on the synthetic study) is in the legend.
-    legend_texts = [t.get_text() for ax in drawn[2].axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    legend_texts = [
+        t.get_text() for ax in drawn[2].axes if ax.get_legend() for t in ax.get_legend().get_texts()
+    ]
     assert any("slope -0.50" in text for text in legend_texts), legend_texts
 
 
@@ -108,12 +110,13 @@ def test_figures_render_when_every_point_is_flagged(tmp_path: Path) -> None:
 @pytest.mark.skipif(rulegraph.shutil.which("dot") is None, reason="graphviz 'dot' is not installed here")
 def test_rulegraph_drawn_by_graphviz_when_installed(tmp_path: Path) -> None:
     assert rulegraph.render_rulegraph(RULEGRAPH, tmp_path / "graph") == "graphviz"
-    assert (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "graph.pdf").stat().st_size > 1_000
+    assert (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "graph.pdf").stat().st_size > 1_000
 
 
 @pytest.mark.parametrize("activation, depth", [("tanh", 1), ("tanh", 2), ("erf", 3)])
 def test_universality_rescaling_maps_each_theory_curve_onto_the_unit_signal_glm(activation, depth) -> None:
-    """(error − γ0)/η0² of any model's linear-readout curve is the unit-signal linear GLM at λ = (γ0+Δ)/η0²."""
+    """(error − γ0)/η0² of a model's linear-readout curve is the unit-signal linear GLM at λ = (γ0+Δ)/η0²."""
     from deeplin.glm_channels import linear_mmse
 
     coefficients, rows = theory_curve(activation, depth, "linear", 0.1, [0.3, 1.0, 3.0, 9.0])
