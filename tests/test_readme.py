@@ -38,10 +38,15 @@ def test_readme_deeplin_commands_run(repo: Path) -> None:
     # check-simulations needs a finished run: it is exercised after `make reproduce` below
     for command in [c for c in commands if "check-simulations" not in c]:
         args = shlex.split(command)[1:]
+        if args[0] == "bench":  # the README's benchmark, shortened (later options win)
+            pytest.importorskip("numpyro", reason="the bench extra (NumPyro) is not installed")
+            args += ["--warmup", "15", "--samples", "15", "--chains", "4", "--numpyro-chains", "1"]
         result = subprocess.run(
             [sys.executable, "-m", "deeplin", *args], cwd=repo, capture_output=True, text=True
         )
         assert result.returncode == 0, (command, result.stderr)
+        if args[0] == "bench":
+            assert re.search(r"^ratio ESS/s deeplin/numpyro: \d+\.\d+x$", result.stdout, re.M), result.stdout
 
 
 def test_readme_study_commands_dry_run(repo: Path) -> None:

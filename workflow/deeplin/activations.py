@@ -18,6 +18,24 @@ ArrayFn = Callable[[np.ndarray], np.ndarray]
 MomentFn = Callable[[float], float]
 
 _SQRT2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _tanh_pair(x):
+    # tanh x = 2σ(2x) − 1 exactly; torch's CPU sigmoid kernel is ~2× faster than its tanh (measured on
+    # (16, 50, 100) float32: 144 vs 284 µs), error ≤ 2e-7 (float32) and 4e-16 (float64) absolute.
+    t = torch_sigmoid(x * 2.0).mul_(2.0).sub_(1.0)
+    return t, 1.0 - t * t
+
+
+def torch_sigmoid(x):
+    """σ(x) as a tensor method (this module does not import torch)."""
+    return x.sigmoid()
+
+
+def _erf_pair(x):
+    # d/dx erf(x/√2) = √(2/π) exp(−x²/2)
+    return (x / _SQRT2).erf(), _SQRT_2_OVER_PI * (-0.5 * x * x).exp()
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,8 @@ class Activation:
     second_moment: MomentFn | None = None
     mean_derivative: MomentFn | None = None
     torch_fn: Callable | None = None  # the same φ on torch tensors (tensor methods: no torch import here)
+    # (φ(z), φ′(z)) on torch tensors, sharing work where possible: the analytic gradient of the posterior.
+    torch_with_derivative: Callable | None = None
 
 
 def _erf_fn(x: np.ndarray) -> np.ndarray:
@@ -54,6 +74,7 @@ ACTIVATIONS: dict[str, Activation] = {
         derivative=lambda x: 1.0 - np.square(np.tanh(x)),
         odd=True,
         torch_fn=lambda x: x.tanh(),
+        torch_with_derivative=_tanh_pair,
     ),
     # erf(x/√2): SPEC §1.2 closed forms E φ(√v Z)² = (2/π) arcsin(v/(1+v)), E φ′(√v Z) = √(2/(π(1+v))).
     "erf": Activation(
@@ -65,6 +86,7 @@ ACTIVATIONS: dict[str, Activation] = {
         second_moment=lambda v: (2.0 / math.pi) * math.asin(v / (1.0 + v)),
         mean_derivative=lambda v: math.sqrt(2.0 / (math.pi * (1.0 + v))),
         torch_fn=lambda x: (x / _SQRT2).erf(),
+        torch_with_derivative=_erf_pair,
     ),
     # sin: SPEC §1.2 closed forms E sin²(√v Z) = (1 − e^{−2v})/2, E cos(√v Z) = e^{−v/2}.
     "sin": Activation(
@@ -76,6 +98,7 @@ ACTIVATIONS: dict[str, Activation] = {
         second_moment=lambda v: 0.5 * (1.0 - math.exp(-2.0 * v)),
         mean_derivative=lambda v: math.exp(-v / 2.0),
         torch_fn=lambda x: x.sin(),
+        torch_with_derivative=lambda x: (x.sin(), x.cos()),
     ),
     # identity: E (√v Z)² = v, E 1 = 1 (deep linear network: γ0 = 0, η0 = 1).
     "linear": Activation(
@@ -87,6 +110,7 @@ ACTIVATIONS: dict[str, Activation] = {
         second_moment=lambda v: v,
         mean_derivative=lambda v: 1.0,
         torch_fn=lambda x: x,
+        torch_with_derivative=lambda x: (x, x.new_ones(())),
     ),
     # Known so that validation can explain why it is refused (SPEC §1.2): not odd, E relu(√v Z) ≠ 0.
     "relu": Activation(
@@ -98,6 +122,7 @@ ACTIVATIONS: dict[str, Activation] = {
         second_moment=lambda v: v / 2.0,
         mean_derivative=lambda v: 0.5,
         torch_fn=lambda x: x.relu(),
+        torch_with_derivative=lambda x: (x.relu(), (x > 0).to(x.dtype)),
     ),
 }
 
@@ -143,11 +168,13 @@ class Readout:
     likelihood: str
     invertible: bool
     torch_fn: Callable
+    torch_with_derivative: Callable | None = None  # (f(h), f′(h)) for the Gaussian likelihood's gradient
 
 
 READOUTS: dict[str, Readout] = {
-    "linear": Readout("linear", lambda x: np.asarray(x, dtype=float), "gaussian", True, lambda x: x),
-    "tanh": Readout("tanh", np.tanh, "gaussian", True, lambda x: x.tanh()),
+    "linear": Readout("linear", lambda x: np.asarray(x, dtype=float), "gaussian", True, lambda x: x,
+                      lambda x: (x, x.new_ones(()))),  # fmt: skip
+    "tanh": Readout("tanh", np.tanh, "gaussian", True, lambda x: x.tanh(), _tanh_pair),
     "sign": Readout("sign", np.sign, "probit", False, lambda x: x.sign()),
 }
 

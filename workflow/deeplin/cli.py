@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import logging
+import os
+import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -192,6 +194,28 @@ def _cmd_rulegraph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import PROBLEMS, format_results, limit_threads, run_deeplin, run_numpyro  # noqa: PLC0415
+
+    limit_threads(args.threads)  # before jax is imported
+    sizes = list(PROBLEMS) if args.size == "both" else [args.size]
+    print(f"deeplin bench: {args.threads} thread(s), {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs visible", flush=True)  # fmt: skip
+    for size in sizes:
+        problem = PROBLEMS[size]
+        data = problem.data()
+        results = [run_deeplin(problem, data, args.chains, args.warmup, args.samples, args.leapfrog_steps,
+                               args.dtype, args.device, args.seed)]  # fmt: skip
+        if not args.skip_numpyro:
+            try:
+                results.append(run_numpyro(problem, data, args.numpyro_chains, args.warmup, args.samples,
+                                           args.dtype, args.seed))  # fmt: skip
+            except ImportError as exc:
+                raise SystemExit(f"deeplin bench: NumPyro is missing ({exc}); pip install -e '.[bench]'") from None
+        print(format_results(problem, results), flush=True)
+    return 0
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
@@ -296,6 +320,20 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--plots", default="{}", help="the config's plots section as JSON")
     graph.add_argument("--out", required=True, help="output stem")
     graph.set_defaults(func=_cmd_rulegraph)
+
+    bench = sub.add_parser("bench", help="benchmark the HMC sampler against NumPyro NUTS on one posterior")
+    bench.add_argument("--size", choices=["small", "large", "both"], default="both")
+    bench.add_argument("--threads", type=int, default=1, help="intra-op threads for both samplers")
+    bench.add_argument("--chains", type=int, default=16, help="deeplin chains (batched)")
+    bench.add_argument("--numpyro-chains", type=int, default=4, help="NumPyro chains (run one after another)")
+    bench.add_argument("--warmup", type=int, default=500)
+    bench.add_argument("--samples", type=int, default=1000)
+    bench.add_argument("--leapfrog-steps", type=int, default=16)
+    bench.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    bench.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--skip-numpyro", action="store_true", help="time deeplin alone")
+    bench.set_defaults(func=_cmd_bench)
 
     check = sub.add_parser("check-config", help="validate a config file against the schema")
     check.add_argument("config", nargs="?", default="config.yaml")

@@ -99,6 +99,12 @@ def _summarise(
     return out, ess
 
 
+def pooled_metrics(draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray, sign: bool) -> dict:
+    """The SPEC §1.4 estimates over all chains together (no halves): errors, R-hat, bulk ESS."""
+    draws = np.asarray(draws, dtype=np.float64)
+    return _summarise(draws, clean, noisy, sign, diagnostic_subset(draws.shape[-1]), with_rhat=True)[0]
+
+
 def prediction_metrics(
     draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray, sign: bool, teacher_chains: int
 ) -> dict:

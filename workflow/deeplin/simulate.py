@@ -185,8 +185,8 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
     log.info("posterior %s: %d chains x (%d warmup + %d samples), D=%d, n=%d, %s %s", where, chains,
              config.warmup, config.samples, posterior.dim, data.x_train.shape[0], device, sampler["dtype"])  # fmt: skip
     start = time.perf_counter()
-    result = sample(posterior.potential, init, config, seed=seed_for("hmc"), callback=record,
-                    device=device, dtype=dtype)  # fmt: skip
+    result = sample(None, init, config, seed=seed_for("hmc"), callback=record, device=device, dtype=dtype,
+                    potential_and_grad_fn=posterior.potential_and_grad)  # fmt: skip
     seconds = time.perf_counter() - start
     by_chain = draws.permute(1, 0, 2).double().cpu().numpy()
     potential = result.potential.T.double().cpu().numpy()

@@ -1,0 +1,32 @@
+"""`deeplin bench` pieces on a tiny posterior (no timing asserted); the README test runs the command."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deeplin.bench import BenchProblem, _numpyro_predictions, format_results, run_deeplin
+
+TINY = BenchProblem("tiny", depth=2, width=6, n=12, test_size=20)
+
+
+def test_deeplin_run_counts_gradients_and_scores_draws() -> None:
+    result = run_deeplin(TINY, TINY.data(), chains=4, warmup=30, samples=40, leapfrog_steps=5,
+                         dtype="float64",
+                         device="cpu", seed=1)  # fmt: skip
+    row = result.row()
+    # 40 sampling iterations × 4 chains × (5 ± 20 % jittered) leapfrog steps
+    assert 4 * 40 * 4 <= result.sampling_gradients <= 4 * 40 * 6
+    assert 0 < row["ess_bulk"] <= 4 * 40 * 3 and math.isfinite(row["error"]) and row["error"] > 0
+    text = format_results(TINY, [result, result])
+    assert "ratio ESS/s deeplin/numpyro: 1.00x" in text and "problem tiny: L=2" in text
+
+
+def test_numpyro_predictions_follow_the_network_convention() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4))
+    w1, w2, a = rng.standard_normal((5, 4)), rng.standard_normal((2, 5)), rng.standard_normal(2)
+    samples = {"W1": w1[None, None], "W2": w2[None, None], "a": a[None, None]}
+    expected = np.tanh(np.tanh(x @ w1.T) / math.sqrt(5) @ w2.T) / math.sqrt(2) @ a
+    assert np.allclose(_numpyro_predictions(samples, x, depth=2)[0, 0], expected)
