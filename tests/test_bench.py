@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from deeplin.bench import BenchProblem, _numpyro_predictions, format_results, run_deeplin
 
@@ -30,3 +31,12 @@ def test_numpyro_predictions_follow_the_network_convention() -> None:
     samples = {"W1": w1[None, None], "W2": w2[None, None], "a": a[None, None]}
     expected = np.tanh(np.tanh(x @ w1.T) / math.sqrt(5) @ w2.T) / math.sqrt(2) @ a
     assert np.allclose(_numpyro_predictions(samples, x, depth=2)[0, 0], expected)
+
+
+def test_throughput_counts_flops_of_the_static_integrator_on_cpu() -> None:
+    from deeplin.bench import throughput
+
+    figures = throughput(width=8, n=16, depth=2, chains=4, dtype="float64", steps=3)
+    assert figures["device"] == "CPU" and not figures["captured"] and figures["roofline_fraction"] is None
+    flop = 2 * (3 * 2 - 1) * 16 * 8**2
+    assert figures["tflops"] == pytest.approx(figures["chain_gradients_per_s"] * flop / 1e12)

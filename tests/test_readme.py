@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
@@ -105,3 +106,22 @@ def test_make_reproduce_from_a_copy_of_the_tree(repo: Path, tmp_path: Path) -> N
             [sys.executable, "-m", "deeplin", *shlex.split(command)[1:]], cwd=copy, capture_output=True, text=True
         )
         assert result.returncode == 0 and f"points: {points}" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_pipeline_timing_script_runs_on_a_tiny_study(repo: Path, tmp_path: Path) -> None:
+    study = {
+        "models": {"tanh-L1": {"activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1}},
+        "theory": {"alpha_min": 0.5, "alpha_max": 2.0, "alpha_num": 3},
+        "simulation": {"models": ["tanh-L1"], "widths": [4], "alphas": [1.0], "seeds": 1, "test_size": 20},
+        "sampler": {"chains": 2, "warmup": 10, "samples": 10, "leapfrog_steps": 2},
+    }
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(study))
+    result = subprocess.run(
+        [sys.executable, "tests/benchmarks/bench_pipeline.py", "--cores", "2", "--config", str(tmp_path / "tiny.yaml")],
+        cwd=repo, capture_output=True, text=True, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"study from scratch .*: \d+\.\d s, \d+ jobs", result.stdout), result.stdout
+    # one new α: its data, posterior, twin and merge jobs, then aggregate, four plots and all
+    assert re.search(r"incremental rerun after adding alpha=4: \d+\.\d s, \d+ jobs", result.stdout), result.stdout

@@ -273,3 +273,46 @@ def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
         ):
             lines.append(f"ratio {label} deeplin/numpyro: {ours[key] / theirs[key]:.2f}x")
     return "\n".join(lines)
+
+
+# Dense peak FLOP/s (no tensor cores) of cards this project runs on, from NVIDIA's data sheets (SXM parts).
+PEAK_TFLOPS = {"H100": {"float32": 67.0, "float64": 34.0}, "H200": {"float32": 67.0, "float64": 34.0}}
+
+
+def throughput(width: int = 400, n: int = 800, depth: int = 2, chains: int = 64, dtype: str = "float32",
+               device: str = "cpu", steps: int = 50, seed: int = 0) -> dict:  # fmt: skip
+    """Chain-gradients per second of the static (on CUDA: graph-captured) leapfrog on a d = width network.
+
+    FLOP per chain-gradient = 2(3L − 1)·n·d² (issue #6: L forward products, L weight gradients and L − 1
+    back-propagated products, 2 FLOP per multiply-add); the roofline fraction uses `PEAK_TFLOPS`.
+    """
+    import torch  # noqa: PLC0415
+
+    from .deep_model import DeepPosterior  # noqa: PLC0415
+    from .hmc import StaticLeapfrog  # noqa: PLC0415
+
+    torch_dtype = {"float64": torch.float64, "float32": torch.float32}[dtype]
+    generator = np.random.default_rng(seed)
+    x = generator.standard_normal((n, width)) / math.sqrt(width)
+    posterior = DeepPosterior(x, generator.standard_normal(n), [width] * (depth + 1), "tanh", "linear", 0.1,
+                              device, torch_dtype)  # fmt: skip
+    theta = torch.randn(chains, posterior.dim, dtype=torch_dtype, generator=torch.Generator().manual_seed(seed))
+    theta = theta.to(device)
+    momentum, inv_mass = torch.randn_like(theta), torch.ones_like(theta)
+    step = torch.full((chains,), 1e-3, dtype=torch_dtype, device=device)
+    _, grad = posterior.potential_and_grad(theta)
+    integrator = StaticLeapfrog(posterior.potential_and_grad, theta)  # captures on CUDA
+    integrator(theta, momentum, grad, step, inv_mass, 2)  # warm-up (and capture)
+    synchronize = torch.cuda.synchronize if theta.device.type == "cuda" else (lambda: None)
+    synchronize()
+    start = time.perf_counter()
+    integrator(theta, momentum, grad, step, inv_mass, steps)
+    synchronize()
+    seconds = time.perf_counter() - start
+    rate = chains * steps / seconds
+    flop = 2.0 * (3 * depth - 1) * n * width**2
+    name = torch.cuda.get_device_name(theta.device) if theta.device.type == "cuda" else "CPU"
+    peak = next((p[dtype] for key, p in PEAK_TFLOPS.items() if key in name), None)
+    return {"device": name, "dtype": dtype, "chains": chains, "captured": integrator.graph is not None,
+            "chain_gradients_per_s": rate, "tflops": rate * flop / 1e12,
+            "roofline_fraction": rate * flop / (peak * 1e12) if peak else None}  # fmt: skip

@@ -198,6 +198,18 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import PROBLEMS, format_results, limit_threads, run_deeplin, run_numpyro  # noqa: PLC0415
 
     limit_threads(args.threads)  # before jax is imported
+    if args.throughput:
+        from .bench import throughput  # noqa: PLC0415
+
+        for dtype in ("float32", "float64"):
+            figures = throughput(chains=args.chains, dtype=dtype, device=args.device, steps=args.throughput)
+            fraction = figures["roofline_fraction"]
+            print(f"throughput d0=d1=d2=400 n=800 L=2 {figures['chains']} chains {dtype} on {figures['device']} "
+                  f"(graph captured: {figures['captured']}): {figures['chain_gradients_per_s']:.4g} chain-gradients/s, "
+                  f"{figures['tflops']:.3g} TFLOP/s"
+                  + (f", {100 * fraction:.1f}% of peak" if fraction else " (no peak on record for this device)"),
+                  flush=True)  # fmt: skip
+        return 0
     sizes = list(PROBLEMS) if args.size == "both" else [args.size]
     print(f"deeplin bench: {args.threads} thread(s), {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs visible", flush=True)  # fmt: skip
@@ -333,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--skip-numpyro", action="store_true", help="time deeplin alone")
+    bench.add_argument("--throughput", type=int, metavar="STEPS", default=0,
+                       help="instead: chain-gradients/s of STEPS leapfrog steps at d=400, n=800, L=2 (--chains)")
     bench.set_defaults(func=_cmd_bench)
 
     check = sub.add_parser("check-config", help="validate a config file against the schema")

@@ -30,6 +30,7 @@ __all__ = [
     "HMCConfig",
     "HMCResult",
     "HMCState",
+    "StaticLeapfrog",
     "Transition",
     "autograd_potential_and_grad",
     "init_state",
@@ -279,6 +280,69 @@ def leapfrog(
     return theta, p, potential, grad
 
 
+class StaticLeapfrog:
+    """The leapfrog integrator over preallocated buffers, optionally replayed from a captured CUDA graph.
+
+    Same dynamics as `leapfrog` (equal to rounding: the last half kick is a full kick then half undone).
+    One step, θ += ε M⁻¹ p; (U, ∇U) = f(θ); p −= ε ∇U, reads and writes only this object's tensors, so on
+    CUDA it is captured once as a graph and a trajectory is n graph replays with no host synchronisation
+    and one launch per step; on CPU (or with capture=False) the very same step runs eagerly.
+    `potential_and_grad_fn` must be capturable (no host syncs, no data-dependent shapes): deeplin's
+    analytic deep-posterior gradient is; autograd is not guaranteed to be.
+    """
+
+    def __init__(self, potential_and_grad_fn: PotentialAndGradFn, like: Tensor, capture: bool | None = None):
+        """Buffers shaped like `like` (C, D); capture defaults to True on CUDA devices."""
+        self.fn = potential_and_grad_fn
+        self.theta, self.p, self.grad = (torch.zeros_like(like) for _ in range(3))
+        self.drift = torch.zeros_like(like)
+        self.eps = torch.zeros_like(like[:, :1])
+        self.potential = torch.zeros_like(like[:, 0])
+        self.capture = like.device.type == "cuda" if capture is None else capture
+        self.graph = None
+
+    def _step(self) -> None:
+        self.theta.addcmul_(self.drift, self.p)
+        potential, grad = self.fn(self.theta)
+        self.potential.copy_(potential)
+        self.grad.copy_(grad)
+        self.p.addcmul_(self.eps, self.grad, value=-1.0)
+
+    def _capture_graph(self) -> None:
+        """Record one step (after side-stream warm-up runs, as CUDA graph capture requires)."""
+        saved = [t.clone() for t in (self.theta, self.p, self.grad, self.potential)]
+        side = torch.cuda.Stream(device=self.theta.device)
+        side.wait_stream(torch.cuda.current_stream(self.theta.device))
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                self._step()
+        torch.cuda.current_stream(self.theta.device).wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self._step()
+        for buffer, value in zip((self.theta, self.p, self.grad, self.potential), saved, strict=True):
+            buffer.copy_(value)
+
+    def __call__(self, position: Tensor, momentum: Tensor, grad: Tensor, step_size: Tensor, inv_mass: Tensor,
+                 n_steps: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:  # fmt: skip
+        """n_steps leapfrog steps from (position, momentum) with gradient `grad`; returns (θ, p, U, ∇U)."""
+        if n_steps < 1:
+            raise ValueError("n_steps must be >= 1")
+        self.eps.copy_(step_size.unsqueeze(-1))
+        torch.mul(self.eps, inv_mass, out=self.drift)
+        self.theta.copy_(position)
+        self.p.copy_(momentum).addcmul_(self.eps, grad, value=-0.5)
+        if self.capture and self.graph is None:
+            self._capture_graph()
+        for _ in range(n_steps):
+            if self.graph is not None:
+                self.graph.replay()
+            else:
+                self._step()
+        self.p.addcmul_(self.eps, self.grad, value=0.5)  # the last kick is a half kick
+        return self.theta.clone(), self.p.clone(), self.potential.clone(), self.grad.clone()
+
+
 def _kinetic(momentum: Tensor, inv_mass: Tensor) -> Tensor:
     """K(p) = ½ pᵀ M⁻¹ p per chain."""
     return 0.5 * (momentum * momentum * inv_mass).sum(-1)
@@ -295,6 +359,7 @@ def transition(
     potential_and_grad_fn: PotentialAndGradFn,
     generator: torch.Generator,
     divergence_threshold: float = 1000.0,
+    integrator: StaticLeapfrog | None = None,
 ) -> Transition:
     """One Metropolis-adjusted HMC transition per chain (Neal 2011, §5.3.2), momenta resampled from N(0, M).
 
@@ -305,9 +370,12 @@ def transition(
     momentum = torch.randn(position.shape, generator=generator, device=position.device, dtype=position.dtype)
     momentum.mul_(torch.rsqrt(inv_mass))
     h_start = potential + _kinetic(momentum, inv_mass)
-    theta, p, u_new, g_new = leapfrog(
-        position, momentum, grad, step_size, inv_mass, n_steps, potential_and_grad_fn
-    )
+    if integrator is None:
+        theta, p, u_new, g_new = leapfrog(
+            position, momentum, grad, step_size, inv_mass, n_steps, potential_and_grad_fn
+        )
+    else:
+        theta, p, u_new, g_new = integrator(position, momentum, grad, step_size, inv_mass, n_steps)
     energy_error = u_new + _kinetic(p, inv_mass) - h_start
     finite = torch.isfinite(energy_error) & torch.isfinite(theta).all(-1) & torch.isfinite(g_new).all(-1)
     divergent = ~finite | (energy_error > divergence_threshold)
@@ -506,6 +574,22 @@ class _Progress:
         )
 
 
+def _integrator(trajectory: str, device: torch.device, analytic: bool, potential_and_grad_fn: PotentialAndGradFn,
+                like: Tensor) -> StaticLeapfrog | None:  # fmt: skip
+    """What `sample` integrates with: None = the eager `leapfrog`, else a StaticLeapfrog (captured or not)."""
+    if trajectory == "auto":
+        trajectory = "graph" if device.type == "cuda" and analytic else "eager"
+    if trajectory == "eager":
+        return None
+    if trajectory == "static":
+        return StaticLeapfrog(potential_and_grad_fn, like, capture=False)
+    if trajectory == "graph":
+        if device.type != "cuda":
+            raise ValueError("trajectory='graph' captures CUDA graphs and needs a CUDA device")
+        return StaticLeapfrog(potential_and_grad_fn, like, capture=True)
+    raise ValueError(f"trajectory must be auto, eager, static or graph, not {trajectory!r}")
+
+
 def _synchronize(device: torch.device) -> None:
     """Wait for queued device work so that wall-clock phase timings are honest."""
     if device.type == "cuda":
@@ -523,6 +607,7 @@ def sample(
     dtype: torch.dtype | None = None,
     state: HMCState | None = None,
     on_iteration: Callable[[HMCState], None] | None = None,
+    trajectory: str = "auto",
 ) -> HMCResult:
     """Run warm-up then sampling for C chains from `init_position` (C, D), or resume from `state`.
 
@@ -532,6 +617,8 @@ def sample(
     device that of `init_position`. With `state`, the run continues from it: `init_position` and `seed` are
     ignored and the state's device, dtype and RNG streams are kept, so the draws match an uninterrupted run.
     `config.samples` counts sampling iterations; draws 0, thin, 2·thin, … are kept.
+    `trajectory`: "eager" (`leapfrog`), "static" (`StaticLeapfrog` without capture), "graph" (captured CUDA
+    graph; CUDA only) or "auto" = "graph" on CUDA when `potential_and_grad_fn` is given, else "eager".
     """
     if potential_and_grad_fn is None:
         if potential_fn is None:
@@ -550,6 +637,7 @@ def sample(
         if dtype is not None and dtype != state.position.dtype:
             raise ValueError("dtype differs from the resumed state's")
     dev = state.position.device
+    integrator = _integrator(trajectory, dev, potential_fn is None, potential_and_grad_fn, state.position)
     total = config.warmup + config.samples
     slow_start, window_ends = mass_adaptation_windows(config.warmup)
     slow_stop = window_ends[-1] if window_ends else slow_start
@@ -572,6 +660,7 @@ def sample(
                 potential_and_grad_fn,
                 state.generator,
                 config.divergence_threshold,
+                integrator,
             )
             state.position, state.potential, state.grad = step.position, step.potential, step.grad
             state.n_gradients += n_steps

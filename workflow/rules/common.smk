@@ -70,3 +70,12 @@ def plot_inputs(wildcards):
     """Tables for every figure; the theory curves only where they are drawn."""
     curves = expand("results/theory/{model}/curve.csv", model=MODELS)
     return table_outputs() + (curves if wildcards.figure == "error_vs_alpha" else [])
+
+
+def rulegraph_study():
+    """The smallest valid study with this one's rule graph: one stand-in model, simulated or not."""
+    model = {"activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1}
+    study = {"models": {"graph-model": model}, "theory": {"alpha_num": 2}, "plots": config["plots"]}
+    if sim_points():
+        study["simulation"] = {"models": ["graph-model"], "widths": [2], "alphas": [1.0], "seeds": 1}
+    return study
