@@ -27,6 +27,15 @@ wildcard_constraints:
     seed=r"\d+",
 
 
+def graph_stand_in_study():
+    """The smallest valid study whose rules and edges are this study's (one stand-in model)."""
+    model = {"activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1}
+    study = {"models": {"graph-model": model}, "theory": {"alpha_num": 2}, "plots": config["plots"]}
+    if sim_points():
+        study["simulation"] = {"models": ["graph-model"], "widths": [2], "alphas": [1.0], "seeds": 1}
+    return study
+
+
 def sim_points():
     """Every (model, width, alpha, seed) of the simulation grid, α written as repr(float)."""
     return [
@@ -71,11 +80,3 @@ def plot_inputs(wildcards):
     curves = expand("results/theory/{model}/curve.csv", model=MODELS)
     return table_outputs() + (curves if wildcards.figure == "error_vs_alpha" else [])
 
-
-def rulegraph_study():
-    """The smallest valid study with this one's rule graph: one stand-in model, simulated or not."""
-    model = {"activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1}
-    study = {"models": {"graph-model": model}, "theory": {"alpha_num": 2}, "plots": config["plots"]}
-    if sim_points():
-        study["simulation"] = {"models": ["graph-model"], "widths": [2], "alphas": [1.0], "seeds": 1}
-    return study

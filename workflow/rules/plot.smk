@@ -48,7 +48,7 @@ rule rulegraph:
     params:
         # The rule graph depends only on whether the study simulates: the inner `snakemake --rulegraph`
         # gets a stand-in study of that shape, so α, seeds or noise changes never rerun this job.
-        config=json.dumps(rulegraph_study(), sort_keys=True),
+        config=json.dumps(graph_stand_in_study(), sort_keys=True),
         plots=json.dumps(config["plots"], sort_keys=True),
         python=sys.executable,
         snakefile=workflow.main_snakefile,
