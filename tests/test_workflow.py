@@ -140,3 +140,39 @@ def test_simulation_rules_end_to_end_and_new_points_only(repo: Path, tmp_path: P
     snakemake(repo, tmp_path, "--configfile", str(config), "--report", "results/report.html")
     report = (tmp_path / "results/report.html").read_text(errors="replace")
     assert "Sampler diagnostics, one point per simulation" in report and "simulations.csv" in report
+
+
+def _planned_jobs(dry_run: str) -> dict[str, int]:
+    """Rule -> job count from a dry run's job-stats table."""
+    table = dry_run.split("Job stats:", 1)[1].split("\n\n", 1)[0] if "Job stats:" in dry_run else ""
+    counts = {}
+    for line in table.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.mark.slow
+def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_path: Path) -> None:
+    study = json.loads(json.dumps(SIM_TINY))
+    study["models"]["erf-L1"] = {"activation": "erf", "depth": 1, "readout": "linear", "noise": 0.1}
+    study["simulation"]["widths"] = [4]
+    config = write_config(tmp_path / "study.yaml", study)
+    snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
+    downstream = {"point_metrics": 1, "aggregate": 1, "plot": 4, "all": 1}
+    point_jobs = {"simulate_data": 1, "deep_posterior": 1, "glm_twin": 1, **downstream}
+
+    def planned(change) -> dict[str, int]:
+        changed = json.loads(json.dumps(study))
+        change(changed)
+        write_config(config, changed)
+        return _planned_jobs(snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout)
+
+    assert planned(lambda c: c["simulation"].update(widths=[4, 6])) == point_jobs  # one new point
+    assert planned(lambda c: c["simulation"].update(seeds=2)) == point_jobs
+    # a simulated model's noise: its theory curve and its points; the theory-only model is untouched
+    assert planned(lambda c: c["models"]["tanh-L2"].update(noise=0.2)) == {"theory": 1, **point_jobs}
+    assert planned(lambda c: c["models"]["erf-L1"].update(noise=0.2)) == {"theory": 1, "plot": 1, "all": 1}
+    assert planned(lambda c: c.update(plots={"dpi": 100})) == {"plot": 4, "rulegraph": 1, "all": 1}
+    assert planned(lambda c: c["sampler"].update(leapfrog_steps=5)) == {"deep_posterior": 1, **downstream}
