@@ -64,9 +64,9 @@ def _scalars(section: Mapping, prefix: str) -> dict:
 
 def point_record(record: Mapping) -> dict:
     """Flatten one metrics.json: parameters, `deep_*` posterior metrics, `twin_*` GLM-twin metrics, `theory_*`."""
-    row = {key: record[key] for key in PARAMETER_COLUMNS if key not in ("model", "hidden_widths")}
+    row = {key: record.get(key) for key in PARAMETER_COLUMNS if key not in ("model", "hidden_widths")}
     row["model"] = record["model_name"]
-    row["hidden_widths"] = "x".join(str(w) for w in record["hidden_widths"])
+    row["hidden_widths"] = "x".join(str(w) for w in record.get("hidden_widths", []))
     posterior = dict(record["posterior"])
     row.update({key: posterior.pop(key) for key in list(posterior) if key.startswith("theory_")})
     row.update(_scalars(posterior, "deep_"))

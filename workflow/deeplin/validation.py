@@ -6,28 +6,17 @@ randomness the theory averages over.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-POINT_COLUMNS = ("model_name", "activation", "depth", "readout", "noise", "width", "alpha", "n", "seed")
-
+from .aggregate import load_points
 
 def point_rows(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """One row per metrics.json: the point's parameters, the posterior's and the twin's scalar metrics."""
-    rows = []
-    for path in paths:
-        record = json.loads(Path(path).read_text())
-        row = {key: record[key] for key in POINT_COLUMNS}
-        for section in ("posterior", "glm_twin"):
-            for key, value in record[section].items():
-                if isinstance(value, (int, float, bool)):
-                    row[key if section == "posterior" else f"twin_{key}"] = value
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """One row per metrics.json, as in results/tables/simulations.csv (deeplin.aggregate.load_points)."""
+    return load_points(paths)
 
 
 def _mean_se(values: pd.Series) -> tuple[float, float]:
@@ -38,14 +27,14 @@ def _mean_se(values: pd.Series) -> tuple[float, float]:
 def group_summary(points: pd.DataFrame) -> pd.DataFrame:
     """Per (model, width, α): mean ± SE over seeds of the deep, Nishimori and twin errors vs theory."""
     out = []
-    for (model, width, alpha), group in points.groupby(["model_name", "width", "alpha"], sort=True):
-        deep, deep_se = _mean_se(group["error_corrected"])
-        nishimori, nishimori_se = _mean_se(group["error_nishimori"])
-        paired, paired_se = _mean_se(group["error_corrected"] - group["error_nishimori"])
-        twin, twin_se = _mean_se(group["twin_glm_error"])
+    for (model, width, alpha), group in points.groupby(["model", "width", "alpha"], sort=True):
+        deep, deep_se = _mean_se(group["deep_error_corrected"])
+        nishimori, nishimori_se = _mean_se(group["deep_error_nishimori"])
+        paired, paired_se = _mean_se(group["deep_error_corrected"] - group["deep_error_nishimori"])
+        twin, twin_se = _mean_se(group["twin_error"])
         # Same deep data, GLM-optimal estimator: the pairing removes the teacher-to-teacher spread.
         versus_estimator, versus_estimator_se = _mean_se(
-            group["error_corrected"] - group.get("twin_glm_estimator_on_deep_error", math.nan)
+            group["deep_error_corrected"] - group.get("twin_estimator_on_deep_error", math.nan)
         )
         theory = float(group["theory_error"].iloc[0])
         out.append(
@@ -68,8 +57,8 @@ def group_summary(points: pd.DataFrame) -> pd.DataFrame:
                 "twin_within_3se": abs(twin - theory) <= 3 * twin_se,
                 "deep_minus_glm_estimator": versus_estimator,
                 "deep_minus_glm_estimator_se": versus_estimator_se,
-                "rhat_max": float(group["rhat_max"].max()),
-                "seconds_median": float(group["seconds"].median()),
+                "rhat_max": float(group["deep_rhat_max"].max()),
+                "seconds_median": float(group["deep_seconds"].median()),
             }
         )
     return pd.DataFrame(out)
@@ -82,14 +71,14 @@ def _percent(mask: pd.Series) -> str:
 def report(points: pd.DataFrame) -> str:
     """The issue #3 acceptance numbers as text."""
     groups = group_summary(points)
-    potential_rhat = points["potential_rhat"] if "potential_rhat" in points else pd.Series([math.nan])
-    direct_vs_nishimori = _mean_se(points["error_corrected"] - points["error_nishimori"])
+    potential_rhat = points.get("deep_potential_rhat", pd.Series([math.nan]))
+    direct_vs_nishimori = _mean_se(points["deep_error_corrected"] - points["deep_error_nishimori"])
     lines = [
         f"points: {len(points)}; groups (model, width, alpha): {len(groups)}",
-        f"R-hat (max over test predictions) <= 1.01 at {_percent(points['rhat_max'] <= 1.01)} of points;"
-        f" >=95% of test points <= 1.01 at {_percent(points['rhat_fraction_ok'] >= 0.95)} of points;"
+        f"R-hat (max over test predictions) <= 1.01 at {_percent(points['deep_rhat_max'] <= 1.01)} of points;"
+        f" >=95% of test points <= 1.01 at {_percent(points['deep_rhat_fraction_ok'] >= 0.95)} of points;"
         f" R-hat of the potential <= 1.01 at {_percent(potential_rhat <= 1.01)}",
-        f"sampling divergences: {int(points['divergences'].sum())} in total",
+        f"sampling divergences: {int(points['deep_divergences'].sum())} in total",
         "pooled over all points: direct (corrected) - Nishimori = {:.4f} +- {:.4f} (SE over points)".format(
             *direct_vs_nishimori
         ),
@@ -98,12 +87,12 @@ def report(points: pd.DataFrame) -> str:
         f" mean |direct - Nishimori| / SE = "
         f"{(groups['direct_minus_nishimori'].abs() / groups['direct_minus_nishimori_se']).mean():.2f}",
     ]
-    if "twin_glm_estimator_on_deep_error" in points:
-        estimator = points["twin_glm_estimator_on_deep_error"]
-        difference, difference_se = _mean_se(points["error_corrected"] - estimator)
+    if "twin_estimator_on_deep_error" in points:
+        estimator = points["twin_estimator_on_deep_error"]
+        difference, difference_se = _mean_se(points["deep_error_corrected"] - estimator)
         lines.append(
             "deep posterior vs the GLM-optimal estimator on the same deep data: correlation over points "
-            f"{points['error_corrected'].corr(estimator):.4f}; paired difference {difference:+.4f} +- "
+            f"{points['deep_error_corrected'].corr(estimator):.4f}; paired difference {difference:+.4f} +- "
             f"{difference_se:.4f}"
         )
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.precision", 4):
