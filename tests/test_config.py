@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
+import re
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-
-from deeplin.config import ConfigError, load_config, validate_config
+from deeplin.config import (
+    ConfigError,
+    check_devices,
+    find_duplicate_keys,
+    load_config,
+    load_schema,
+    validate_config,
+)
 
 CONFIG_PATH = Path(__file__).resolve().parents[1] / "config.yaml"
 BASE = yaml.safe_load(CONFIG_PATH.read_text())
@@ -230,6 +241,7 @@ def test_zero_noise_on_unsimulated_model_is_accepted(name):
 def run_check(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "deeplin", "check-config", str(path)],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -254,3 +266,485 @@ def test_cli_check_config_rejects_bad_file(tmp_path):
 def test_shipped_studies_are_valid(study):
     config = load_config(study)
     assert config["models"]
+
+
+
+# ---- exhaustive bad input, generated from the schema (issue #5 item 5) ----
+#
+# Every key of the schema, at every level, gets values of each wrong kind (string, number, integral float,
+# boolean, null, list, mapping), values just past each bound (minimum/maximum; exclusive bounds exactly at
+# the bound), string lengths, enums and patterns, empty and duplicated lists, an unknown key in every
+# mapping, each required key removed, and bad model names. A key added to the schema later is covered
+# without editing this file; a schema keyword the generator does not know fails the coverage test.
+
+MISSING = object()  # the message has no offending value to show (a missing key)
+DELETE = object()  # remove the key instead of writing a value
+TOP = "<top level>"
+MODEL_NAME = "tanh-L1"  # the base config's (simulated) model that stands for models.<name>
+UNKNOWN = "zz_unknown_key"
+INERT = {"$schema", "title", "description", "default"}  # keywords that constrain nothing
+HANDLED = {
+    "type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum", "minLength", "maxLength",
+    "pattern", "minItems", "uniqueItems", "items", "properties", "additionalProperties", "required",
+    "minProperties", "propertyNames",
+}  # fmt: skip
+WRONG_TYPES: dict[str, list] = {  # per schema type: values of the other kinds a YAML file can hold
+    "integer": ["x", 2.5, 2.0, True, None, [2]],  # 2.0 and True: integers to JSON Schema and to Python
+    "number": ["x", True, None, [1.0]],
+    "string": [5, True, None, ["x"]],
+    "boolean": ["yes", 1, None],
+    "array": ["x", 5, None, {"a": 1}],
+    "object": [5, "x", None, ["x"]],
+}
+NUMERIC_BOUNDS = {  # keyword -> (rejected case, its offset in steps; accepted edge case, its offset)
+    "minimum": ("below-minimum", -1, "at-minimum", 0),
+    "maximum": ("above-maximum", +1, "at-maximum", 0),
+    "exclusiveMinimum": ("at-exclusive-minimum", 0, "above-exclusive-minimum", +1),
+    "exclusiveMaximum": ("at-exclusive-maximum", 0, "below-exclusive-maximum", -1),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One generated input: write ``write`` at ``path`` of the base config; a message must name ``key``."""
+
+    owner: str  # the schema key whose keyword this exercises ("" = the top level)
+    keyword: str  # that keyword, for the coverage check
+    case: str  # short name of what is wrong (wrong-type, below-minimum, unknown-key, ...)
+    key: str  # the dotted key a message must start with
+    path: tuple  # where in the config to write
+    write: Any  # what to write there (DELETE removes the key)
+    value: Any = MISSING  # the offending value a message must show
+    accepted: bool = False  # a value at the edge of the allowed range (must be accepted)
+
+    @property
+    def id(self) -> str:
+        shown = "" if self.value is MISSING else "=" + json.dumps(self.value)
+        return f"{self.key}:{self.case}{shown}"[:90]
+
+
+def _base_at(path: tuple) -> Any:
+    """The base config's value at ``path``, or MISSING."""
+    node: Any = BASE
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return MISSING
+        node = node[part]
+    return node
+
+
+def _valid_item(schema: dict) -> Any:
+    """A value an item schema accepts, for lists the base config leaves out."""
+    if schema.get("type") == "string":
+        return schema["enum"][0] if "enum" in schema else MODEL_NAME
+    low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+    return int(low) + 2 if schema.get("type") == "integer" else float(low) + 1.0
+
+
+def _violating_string(pattern: str) -> str:
+    """A short non-empty string the pattern rejects."""
+    for candidate in ("a b", "a/b", "-x", "é", " "):
+        if not re.search(pattern, candidate):
+            return candidate
+    raise AssertionError(f"no candidate violates pattern {pattern!r}")
+
+
+def _value_cases(owner: str, path: tuple, schema: dict, wrap: Callable[[Any], Any] = lambda v: v) -> list[Case]:
+    """Wrong kinds, out-of-range values and edge values for a value schema; ``wrap(v)`` is what is written."""
+    cases: list[Case] = []
+
+    def add(keyword: str, case: str, value: Any, accepted: bool = False) -> None:
+        cases.append(Case(owner, keyword, case, owner or TOP, path, wrap(value), value, accepted))
+
+    kind = schema.get("type")
+    for wrong in WRONG_TYPES.get(kind, []):
+        add("type", "wrong-type", wrong)
+    for keyword, (bad, bad_steps, edge, edge_steps) in NUMERIC_BOUNDS.items():
+        if kind in ("integer", "number") and keyword in schema:
+            bound = schema[keyword]
+            step = 1 if kind == "integer" else 1e-3 * max(1.0, abs(bound))  # a float step: no integer
+            add(keyword, bad, bound + bad_steps * step)
+            add(keyword, edge, bound + edge_steps * step, accepted=True)
+    if "enum" in schema:
+        add("enum", "not-in-enum", "zz-not-an-option")
+    if schema.get("minLength", 0) >= 1:
+        add("minLength", "too-short", "a" * (schema["minLength"] - 1))
+    if "maxLength" in schema:
+        add("maxLength", "too-long", "a" * (schema["maxLength"] + 1))
+    if "pattern" in schema:
+        add("pattern", "pattern-mismatch", _violating_string(schema["pattern"]))
+    if kind == "array":
+        base = _base_at(path)
+        items = list(base) if isinstance(base, list) and base else [_valid_item(schema.get("items", {}))]
+        if schema.get("minItems", 0) >= 1:
+            add("minItems", "empty-list" if schema["minItems"] == 1 else "too-few-items", items[: schema["minItems"] - 1])
+        if schema.get("uniqueItems"):
+            add("uniqueItems", "duplicate-items", [items[0], *items])
+        if "items" in schema:  # the item's own cases, at index 0 of an otherwise valid list
+            cases += _value_cases(f"{owner}[0]", path, schema["items"], lambda v, rest=items[1:]: wrap([v, *rest]))
+    return cases
+
+
+def _object_cases(owner: str, path: tuple, schema: dict) -> list[Case]:
+    """Unknown key, missing required keys, emptiness and bad entry names of a mapping, then its children."""
+    prefix = f"{owner}." if owner else ""
+    cases = [c for c in _value_cases(owner, path, {"type": "object"}) if path]  # the top level: below
+    extra = schema.get("additionalProperties", True)
+    if extra is False:
+        cases.append(Case(owner, "additionalProperties", "unknown-key", f"{prefix}{UNKNOWN}", (*path, UNKNOWN), 1,
+                          UNKNOWN))  # fmt: skip
+    for name in schema.get("required", []):
+        cases.append(Case(owner, "required", "required-missing", f"{prefix}{name}", (*path, name), DELETE))
+    if schema.get("minProperties", 0) >= 1:
+        cases.append(Case(owner, "minProperties", "empty-mapping", owner, path, {}, {}))
+    entry = _base_at((*path, MODEL_NAME))
+    for bad in _value_cases(owner, path, {k: v for k, v in schema.get("propertyNames", {}).items() if k != "type"}):
+        cases.append(Case(owner, f"propertyNames.{bad.keyword}", f"name-{bad.case}", f"{prefix}{bad.value}",
+                          (*path, bad.value), entry, bad.value))  # fmt: skip
+    if isinstance(extra, dict):  # named entries (models.<name>): a new empty one, then an existing one
+        first = extra.get("required", ["?"])[0]
+        cases.append(Case(owner, "additionalProperties", "new-entry-empty", f"{prefix}zz-new.{first}",
+                          (*path, "zz-new"), {}))  # fmt: skip
+        cases += _node_cases(f"{prefix}{MODEL_NAME}", (*path, MODEL_NAME), extra)
+    for name, sub in schema.get("properties", {}).items():
+        cases += _node_cases(f"{prefix}{name}", (*path, name), sub)
+    return cases
+
+
+def _node_cases(owner: str, path: tuple, schema: dict) -> list[Case]:
+    """Every case for the key at ``path`` and below."""
+    if schema.get("type") == "object":
+        return _object_cases(owner, path, schema)
+    return _value_cases(owner, path, schema)
+
+
+def schema_keys(schema: dict, owner: str = "") -> dict[str, dict]:
+    """Every key of the schema ("" = top, models.<name> as models.tanh-L1, list items as key[0]) -> schema."""
+    found = {owner: schema}
+    prefix = f"{owner}." if owner else ""
+    for name, sub in schema.get("properties", {}).items():
+        found.update(schema_keys(sub, f"{prefix}{name}"))
+    if isinstance(schema.get("additionalProperties"), dict):
+        found.update(schema_keys(schema["additionalProperties"], f"{prefix}{MODEL_NAME}"))
+    if isinstance(schema.get("items"), dict):
+        found.update(schema_keys(schema["items"], f"{owner}[0]"))
+    return found
+
+
+SCHEMA = load_schema()
+GENERATED = _node_cases("", (), SCHEMA) + [  # the top level's wrong kinds: the config is not a mapping
+    Case("", "type", "wrong-type", TOP, (), value, value) for value in WRONG_TYPES["object"]
+]
+BAD = [c for c in GENERATED if not c.accepted]
+EDGES = [c for c in GENERATED if c.accepted]
+# Edge values that a cross-field rule rejects on purpose: (key, value) -> what the message says instead.
+EDGE_REJECTED = {
+    (f"models.{MODEL_NAME}.noise", 0): "noise > 0",  # the model is simulated: its likelihood needs noise
+    ("theory.alpha_max", 1e-3): "theory.alpha_min",  # below the base config's alpha_min
+}
+
+
+def apply(case: Case) -> Any:
+    """The base config with the case's value written (or its key removed); the value itself at the top."""
+    if not case.path:
+        return copy.deepcopy(case.write)
+    if case.write is not DELETE:
+        cfg = mutated(case.path, case.write)
+        if case.accepted and case.path[-1] == "depth":  # one width ratio per hidden layer
+            cfg["models"][case.path[1]]["width_ratios"] = [1.0] * case.write
+        return cfg
+    cfg = copy.deepcopy(BASE)
+    parent = cfg
+    for part in case.path[:-1]:
+        parent = parent[part]
+    del parent[case.path[-1]]
+    return cfg
+
+
+@pytest.mark.parametrize("case", BAD, ids=[c.id for c in BAD])
+def test_generated_bad_input_is_rejected_naming_key_and_value(case: Case) -> None:
+    found = problems(apply(case))
+    named = [p for p in found if p.startswith((f"{case.key} = ", f"{case.key}: "))]
+    assert named, f"no message starts with {case.key!r}: {found}"
+    if case.value is not MISSING:
+        forms = {json.dumps(case.value), repr(case.value), str(case.value)}  # schema: JSON; cross-field: repr
+        assert any(form in p for p in named for form in forms), f"{case.value!r} not shown in {named}"
+
+
+@pytest.mark.parametrize("case", EDGES, ids=[c.id for c in EDGES])
+def test_generated_edge_value_is_accepted(case: Case) -> None:
+    reason = EDGE_REJECTED.get((case.key, case.value))
+    if reason is None:
+        validate_config(apply(case))
+    else:
+        assert_named(apply(case), case.key, reason)
+
+
+def test_generator_covers_every_schema_key() -> None:
+    """Each key of the schema has a case for each keyword that constrains it; unknown keywords fail here."""
+    covered: dict[str, set[str]] = {}
+    for case in GENERATED:
+        covered.setdefault(case.owner, set()).add(case.keyword)
+    gaps = []
+    for owner, schema in schema_keys(SCHEMA).items():
+        unknown = set(schema) - INERT - HANDLED
+        assert not unknown, f"{owner or TOP}: the generator does not handle schema keyword(s) {sorted(unknown)}"
+        assert schema.get("type") in WRONG_TYPES, f"{owner or TOP}: type {schema.get('type')!r} not generated"
+        wanted = set(schema) - INERT - {"properties", "items", "propertyNames"}  # children: their own keys
+        wanted |= {f"propertyNames.{k}" for k in schema.get("propertyNames", {}) if k not in INERT | {"type"}}
+        if schema.get("additionalProperties", True) is True:
+            wanted.discard("additionalProperties")
+        if wanted - covered.get(owner, set()):
+            gaps.append(f"{owner or TOP}: {sorted(wanted - covered.get(owner, set()))}")
+    assert not gaps, "schema keys without generated cases:\n" + "\n".join(gaps)
+    leaves = [k for k, s in schema_keys(SCHEMA).items() if s.get("type") != "object"]
+    assert {key.split(".")[0] for key in leaves} == set(SCHEMA["properties"]), leaves  # every section walked
+    assert {c.owner for c in GENERATED} >= set(leaves)
+
+
+# ---- explicit cases of issue #5 item 5 that the generator does not make ----
+
+LIST_DUPLICATES = [
+    ("widths", [16, 16]),
+    ("alphas", [1, 1.0]),  # equal numbers: one results directory (alpha1.0)
+    ("alphas", [0.5, 0.50]),
+    ("models", ["tanh-L1", "tanh-L1"]),
+]
+
+
+@pytest.mark.parametrize("name, value", LIST_DUPLICATES, ids=[f"{n}={v}" for n, v in LIST_DUPLICATES])
+def test_duplicates_inside_simulation_lists_are_rejected(name: str, value: list) -> None:
+    assert_named(mutated(("simulation", name), value), f"simulation.{name} = ", "non-unique")
+
+
+BOOLEANS = [  # YAML `yes`/`true` where a number is meant: bool is an int in Python, not in the schema
+    (("models", "tanh-L1", "depth"), True, "models.tanh-L1.depth = true"),
+    (("models", "tanh-L1", "noise"), True, "models.tanh-L1.noise = true"),
+    (("models", "tanh-L1", "width_ratios"), [True], "models.tanh-L1.width_ratios[0] = true"),
+    (("simulation", "widths"), [True, 16], "simulation.widths[0] = true"),
+    (("simulation", "alphas"), [True], "simulation.alphas[0] = true"),
+    (("sampler", "chains"), True, "sampler.chains = true"),
+    (("analysis", "exclude_flagged"), 1, "analysis.exclude_flagged = 1"),  # and a number for a boolean
+]
+
+
+@pytest.mark.parametrize("path, value, key", BOOLEANS, ids=[k for *_, k in BOOLEANS])
+def test_booleans_are_not_numbers(path: tuple, value, key: str) -> None:
+    assert_named(mutated(path, value), key, "is not of type")
+
+
+INTEGRAL_FLOATS = [  # 2.0 is an integer to JSON Schema; accepted before, it broke paths and ranges later
+    (("models", "tanh-L2", "depth"), 2.0, "models.tanh-L2.depth = 2.0"),
+    (("simulation", "widths"), [8.0], "simulation.widths[0] = 8.0"),
+    (("simulation", "seeds"), 3.0, "simulation.seeds = 3.0"),
+    (("sampler", "chains"), 7.0, "sampler.chains = 7.0"),  # odd, and the evenness rule skipped floats
+]
+
+
+@pytest.mark.parametrize("path, value, key", INTEGRAL_FLOATS, ids=[k for *_, k in INTEGRAL_FLOATS])
+def test_integral_floats_are_not_integers(path: tuple, value, key: str) -> None:
+    assert_named(mutated(path, value), key, "not of type 'integer'")
+
+
+@pytest.mark.parametrize("config", [None, 5, "models", [], [{"models": {}}]], ids=repr)
+def test_config_that_is_not_a_mapping_is_a_config_error(config) -> None:
+    assert_named(config, "<top level> = ", "must be a mapping")
+
+
+def test_model_entry_that_is_a_list_is_rejected() -> None:
+    assert_named(mutated(("models", "tanh-L1"), [MODEL]), "models.tanh-L1 = [", "not of type 'object'")
+
+
+def test_activation_that_is_a_list_is_a_config_error_not_a_crash() -> None:
+    assert_named(mutated(("models", "tanh-L1", "activation"), ["tanh"]), "models.tanh-L1.activation = [")
+
+
+def test_missing_required_key_is_named_as_a_dotted_key() -> None:
+    cfg = copy.deepcopy(BASE)
+    del cfg["models"]["tanh-L2"]["depth"], cfg["models"]["tanh-L2"]["noise"]
+    found = problems(cfg)
+    assert "models.tanh-L2.depth: required key missing" in found
+    assert "models.tanh-L2.noise: required key missing" in found
+
+
+def test_simulation_of_unknown_model_is_rejected() -> None:
+    assert_named(mutated(("simulation", "models"), ["tanh-L3"]), "simulation.models[0] = 'tanh-L3'", "no such model")
+
+
+def test_width_ratios_of_wrong_length_is_rejected() -> None:
+    assert_named(mutated(("models", "tanh-L2", "width_ratios"), [1.0, 1.0, 1.0]),
+                 "models.tanh-L2.width_ratios = [1.0, 1.0, 1.0]", "models.tanh-L2.depth = 2", "got 3")  # fmt: skip
+
+
+def test_sign_readout_with_zero_noise_in_a_simulation_is_rejected() -> None:
+    cfg = mutated(("models", "tanh-L2-sign", "noise"), 0.0)
+    cfg["simulation"]["models"] = ["tanh-L2-sign"]
+    assert_named(cfg, "models.tanh-L2-sign.noise = 0.0", "simulated", "sign")
+
+
+def test_empty_simulation_models_means_theory_only() -> None:
+    """An empty (or absent) simulation.models is a theory-only study, like workflow/studies/theory-survey.yaml."""
+    cfg = validate_config(mutated(("simulation", "models"), []))
+    assert cfg["simulation"]["models"] == []
+    cfg = copy.deepcopy(BASE)
+    del cfg["simulation"]
+    assert validate_config(cfg)["simulation"]["models"] == []
+
+
+@pytest.mark.parametrize("name", ["widths", "alphas"])
+def test_empty_simulation_grid_lists_are_rejected_even_for_theory_only(name: str) -> None:
+    cfg = mutated(("simulation", name), [])
+    cfg["simulation"]["models"] = []
+    assert_named(cfg, f"simulation.{name} = []", "non-empty")
+
+
+def test_load_schema_returns_a_private_copy() -> None:
+    """The schema is read once; a caller that changes its copy must not change validation."""
+    schema = load_schema()
+    schema["properties"]["sampler"]["properties"]["chains"]["minimum"] = 1000
+    schema["properties"]["models"]["additionalProperties"]["properties"]["activation"]["enum"].append("zz")
+    assert load_schema() != schema
+    validate_config(copy.deepcopy(BASE))  # chains = 8 still valid
+
+
+# ---- duplicate keys (YAML keeps the last of two equal keys without a word) ----
+
+DUPLICATED = """\
+models:
+  tanh-L1: {activation: tanh, depth: 1, readout: linear, noise: 0.1}
+  tanh-L2:
+    activation: tanh
+    depth: 2
+    readout: linear
+    noise: 0.1
+  tanh-L1: {activation: erf, depth: 1, readout: linear, noise: 0.2}
+simulation:
+  models: [tanh-L1]
+  widths: [8]
+sampler: {chains: 4, chains: 6}
+theory:
+  alpha_num: 4
+  spacing: log
+  alpha_num: 5
+"""
+
+
+def test_find_duplicate_keys_names_every_level_with_lines(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(DUPLICATED)
+    found = find_duplicate_keys(path)
+    assert [m.split(":")[0] for m in found] == ["models.tanh-L1", "sampler.chains", "theory.alpha_num"]
+    assert found[0].startswith("models.tanh-L1: duplicate key (lines 2 and 8 of study.yaml)")
+    assert "line 12, twice," in found[1] and "lines 14 and 16" in found[2]
+
+
+def test_load_config_rejects_duplicate_keys_with_the_other_problems(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(DUPLICATED.replace("widths: [8]", "widths: [1]"))
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    text = str(exc.value)
+    assert "models.tanh-L1: duplicate key (lines 2 and 8 of study.yaml)" in text
+    assert "simulation.widths[0] = 1" in text  # everything reported at once
+
+
+def test_validate_config_rereads_its_sources_for_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(DUPLICATED)
+    loaded = yaml.safe_load(DUPLICATED)
+    assert loaded["models"]["tanh-L1"]["activation"] == "erf"  # the first tanh-L1 is gone without a word
+    validate_config(loaded)  # valid on its own: only the file shows the problem
+    with pytest.raises(ConfigError) as exc:
+        validate_config(loaded, sources=[path])
+    assert "models.tanh-L1: duplicate key" in str(exc.value)
+
+
+NOT_DUPLICATES = {
+    "different levels": "a: {x: 1}\nb: {x: 1}\n",
+    "merge key overrides": "base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  x: 3\n",
+    "list of mappings": "l:\n  - {x: 1}\n  - {x: 2}\n",
+    "json": '{"models": {"a": 1, "b": 2}}',
+    "empty file": "",
+    "not yaml": "a: [1,\n",
+}
+
+
+@pytest.mark.parametrize("text", NOT_DUPLICATES.values(), ids=NOT_DUPLICATES.keys())
+def test_find_duplicate_keys_accepts_repeats_that_are_not_duplicates(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    assert find_duplicate_keys(path) == []
+
+
+def test_find_duplicate_keys_in_json_and_equal_scalars(tmp_path: Path) -> None:
+    path = tmp_path / "study.json"
+    path.write_text('{"sampler": {"chains": 4, "chains": 6}}')
+    assert find_duplicate_keys(path)[0].startswith("sampler.chains: duplicate key (line 1, twice, of study.json)")
+    path.write_text("models:\n  tanh-L1: 1\n  'tanh-L1': 2\n")  # quoted or not, the same key
+    assert find_duplicate_keys(path)[0].startswith("models.tanh-L1: duplicate key (lines 2 and 3")
+
+
+@pytest.mark.parametrize("path", [CONFIG_PATH, *sorted((CONFIG_PATH.parent / "workflow" / "studies").glob("*.yaml"))],
+                         ids=lambda p: p.name)  # fmt: skip
+def test_shipped_configs_have_no_duplicate_keys(path: Path) -> None:
+    assert find_duplicate_keys(path) == []
+
+
+# ---- sampler.device = 'cuda' where no CUDA device is visible ----
+
+
+def device_config(device: str, gpus: int = 0, simulated: bool = True) -> dict:
+    """The validated base config with the sampler's device and GPU request set."""
+    cfg = mutated(("sampler", "device"), device)
+    cfg["sampler"]["gpus"] = gpus
+    if not simulated:
+        cfg["simulation"]["models"] = []
+    return validate_config(cfg)
+
+
+def never_asked() -> bool:
+    raise AssertionError("the CUDA probe ran although nothing needs it")
+
+
+def test_cuda_without_a_device_here_is_rejected_with_the_ways_out() -> None:
+    with pytest.raises(ConfigError) as exc:
+        check_devices(device_config("cuda"), cuda_available=lambda: False)
+    (message,) = exc.value.problems
+    assert message.startswith("sampler.device = 'cuda': no CUDA device is visible here")
+    assert "device: auto" in message and "falls back to the CPU" in message and "sampler.gpus >= 1" in message
+
+
+@pytest.mark.parametrize(
+    "device, gpus, simulated, probe",
+    [
+        ("cuda", 0, True, lambda: True),  # a GPU is here
+        ("cuda", 0, True, lambda: None),  # cannot tell here (no torch, or a CPU-only torch beside a driver)
+        ("cuda", 1, True, never_asked),  # GPU jobs from a scheduler: each job checks its own device
+        ("cuda", 0, False, never_asked),  # theory only: no job uses the device
+        ("auto", 0, True, never_asked),  # falls back to the CPU in the job
+        ("cpu", 0, True, never_asked),
+    ],
+    ids=["cuda-visible", "cannot-tell", "gpu-jobs", "theory-only", "auto", "cpu"],
+)
+def test_device_check_passes(device: str, gpus: int, simulated: bool, probe) -> None:
+    check_devices(device_config(device, gpus, simulated), cuda_available=probe)
+
+
+def test_device_check_imports_torch_only_for_cuda() -> None:
+    """torch takes seconds to import: a config without device cuda must not pay for it before any job."""
+    code = (
+        "import sys, yaml\n"
+        "from deeplin.config import check_devices, validate_config\n"
+        f"check_devices(validate_config(yaml.safe_load(open({str(CONFIG_PATH)!r}))))\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_load_config_reports_invalid_yaml_as_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text("models: [1,\n")
+    with pytest.raises(ConfigError, match="study.yaml: not valid YAML"):
+        load_config(path)

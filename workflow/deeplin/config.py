@@ -7,10 +7,11 @@ is scheduled. Defaults come from the schema (``default:`` keywords) and are fill
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,24 @@ class ConfigError(ValueError):
         )
 
 
-def load_schema() -> dict:
-    """The config schema, with the activation names taken from the registry (one place to add one)."""
+@functools.lru_cache(maxsize=4)
+def _cached_schema(activations: tuple[str, ...]) -> dict:
+    """The schema read once per activation registry (validation runs per config and per CLI step)."""
     # The schema lives in the workflow tree (SPEC §2.1); deeplin is installed editable from it.
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     model = schema["properties"]["models"]["additionalProperties"]
-    model["properties"]["activation"]["enum"] = sorted(ACTIVATIONS)
+    model["properties"]["activation"]["enum"] = list(activations)
     return schema
+
+
+def _schema() -> dict:
+    """The shared cached schema: read-only, for this module's validators (callers get load_schema's copy)."""
+    return _cached_schema(tuple(sorted(ACTIVATIONS)))
+
+
+def load_schema() -> dict:
+    """The config schema, with the activation names taken from the registry (one place to add one)."""
+    return copy.deepcopy(_schema())  # a private copy: callers may change it without touching the cache
 
 
 def _with_defaults(validator_class):
@@ -55,7 +67,16 @@ def _with_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-_DefaultingValidator = _with_defaults(jsonschema.Draft202012Validator)
+def _is_strict_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema counts 2.0 as an integer; depths, widths, seeds and counts must be Python ints."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_StrictValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
+)
+_DefaultingValidator = _with_defaults(_StrictValidator)
 
 
 def _key(path) -> str:
@@ -87,11 +108,19 @@ def _non_finite_messages(value: Any, path: tuple = ()) -> list[str]:
 
 
 def _schema_messages(config: dict, schema: dict) -> list[str]:
+    """One message per schema violation, each starting with the dotted key (and its value where it has one)."""
     validator = _DefaultingValidator(schema)
-    messages = []
+    messages: list[str] = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
         key = _key(error.absolute_path)
-        if error.validator == "additionalProperties":
+        if error.validator == "required":
+            for name in error.validator_value:
+                if isinstance(error.instance, Mapping) and name not in error.instance:
+                    where = f"{key}.{name}" if error.absolute_path else name
+                    message = f"{where}: required key missing"
+                    if message not in messages:  # jsonschema reports each missing key in its own error
+                        messages.append(message)
+        elif error.validator == "additionalProperties":
             extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
             allowed = ", ".join(sorted(error.schema.get("properties", {})))
             for name in extra:
@@ -100,9 +129,9 @@ def _schema_messages(config: dict, schema: dict) -> list[str]:
             if not extra:
                 messages.append(f"{key}: {error.message}")
         elif error.validator == "enum" and error.absolute_path and error.absolute_path[-1] == "activation":
-            if error.instance in ACTIVATIONS:
+            if isinstance(error.instance, str) and error.instance in ACTIVATIONS:
                 continue  # reported by the cross-field rule with the reason
-            messages.append(f"{key} = {error.instance!r}: {error.message}")
+            messages.append(f"{key} = {json.dumps(error.instance, default=str)}: {error.message}")
         elif "propertyNames" in error.relative_schema_path:
             messages.append(f"{key}.{error.instance}: key {error.instance!r} is not allowed: {error.message}")
         else:
@@ -117,7 +146,8 @@ def _cross_field_messages(config: dict) -> list[str]:
     for name, model in models.items():
         if not isinstance(model, Mapping):
             continue
-        act = ACTIVATIONS.get(model.get("activation"))
+        activation = model.get("activation")
+        act = ACTIVATIONS.get(activation) if isinstance(activation, str) else None  # else: the schema's
         if act is not None and not act.odd:
             messages.append(f"models.{name}.activation = {act.name!r}: {non_odd_message(act.name)}")
         depth, ratios = model.get("depth"), model.get("width_ratios")
@@ -159,10 +189,19 @@ def _cross_field_messages(config: dict) -> list[str]:
     return messages
 
 
-def validate_config(config: Mapping[str, Any]) -> dict:
-    """Validated copy of ``config`` with defaults filled in; raises ConfigError listing every problem."""
+def validate_config(config: Mapping[str, Any] | Any, sources: Iterable[str | Path] = ()) -> dict:
+    """Validated copy of ``config`` with defaults filled in; raises ConfigError listing every problem.
+
+    ``sources`` are the files ``config`` was read from: YAML keeps the last of two equal keys silently, so
+    they are re-read here to report duplicate keys as well.
+    """
+    messages = [m for source in sources for m in find_duplicate_keys(source)]
+    if not isinstance(config, Mapping):
+        value = json.dumps(config, default=str)
+        messages.append(f"<top level> = {value}: the config must be a mapping, got {type(config).__name__}")
+        raise ConfigError(messages)
     config = copy.deepcopy(dict(config))
-    messages = _schema_messages(config, load_schema())
+    messages += _schema_messages(config, _schema())
     messages += _cross_field_messages(config)
     if messages:
         raise ConfigError(messages)
@@ -176,7 +215,7 @@ def section_with_defaults(name: str, section: Mapping[str, Any]) -> dict:
     """One top-level section validated alone, defaults filled in (for CLI steps that take a section as JSON)."""
     section = copy.deepcopy(dict(section))
     messages = _schema_messages({name: section}, {"type": "object", "properties": {
-        name: load_schema()["properties"][name]}})  # fmt: skip
+        name: _schema()["properties"][name]}})  # fmt: skip
     messages += _non_finite_messages(section, (name,))
     if messages:
         raise ConfigError(messages)
@@ -184,12 +223,111 @@ def section_with_defaults(name: str, section: Mapping[str, Any]) -> dict:
 
 
 def load_config(path: str | Path) -> dict:
-    """Read a YAML file and validate it."""
+    """Read a YAML file and validate it, duplicate keys included (plain YAML loading keeps the last one)."""
     with open(path) as handle:
-        data = yaml.safe_load(handle)
+        try:
+            data = yaml.safe_load(handle)
+        except yaml.YAMLError as exc:
+            raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
     if not isinstance(data, Mapping):
         raise ConfigError([f"{path}: the config must be a mapping, got {type(data).__name__}"])
-    return validate_config(data)
+    return validate_config(data, sources=[path])
+
+
+def _key_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """A mapping key as the YAML loader would build it (so 'a' and "a" are the same key)."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            value = loader.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            return (node.tag, node.value)  # a tag the safe loader cannot build: compare it as written
+        return value if isinstance(value, Hashable) else (node.tag, node.value)
+    return (node.tag, id(node))  # complex keys are never ours; compare them by identity
+
+
+def find_duplicate_keys(path: str | Path) -> list[str]:
+    """One message per repeated mapping key in a YAML or JSON file, at any depth, with both line numbers.
+
+    Snakemake (like yaml.safe_load and json.load) keeps the last of two equal keys without a word, so a
+    second ``tanh-L1:`` silently replaces the first model; this finds them before any job is scheduled.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        found: list[tuple[int, str]] = []  # (line, message), reported in file order
+        seen: set[int] = set()  # aliases repeat a node; visit each once
+
+        def walk(node: yaml.Node | None, where: tuple) -> None:
+            if node is None or id(node) in seen:
+                return
+            seen.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                first: dict[Any, int] = {}
+                for key_node, value_node in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue  # `<<: *base` followed by overrides is the point of merge keys
+                    name = _key_value(loader, key_node)
+                    line = key_node.start_mark.line + 1
+                    label = key_node.value if isinstance(key_node, yaml.ScalarNode) else f"<{key_node.tag}>"
+                    if name in first:
+                        at = f"lines {first[name]} and {line}" if first[name] != line else f"line {line}, twice,"
+                        key = _key((*where, str(label)))
+                        why = "a YAML loader silently keeps only the last"
+                        found.append((line, f"{key}: duplicate key ({at} of {path.name}); {why}"))
+                    else:
+                        first[name] = line
+                    walk(value_node, (*where, str(label)))
+            elif isinstance(node, yaml.SequenceNode):
+                for index, item in enumerate(node.value):
+                    walk(item, (*where, index))
+
+        walk(root, ())
+    except yaml.YAMLError:
+        return []  # not YAML that PyYAML reads (Snakemake loaded it as JSON or reports the syntax itself)
+    finally:
+        loader.dispose()
+    return [message for _, message in sorted(found)]
+
+
+def _cuda_visible() -> bool | None:
+    """Whether torch sees a CUDA device here; None when this process cannot tell."""
+    # Cannot tell: no torch in Snakemake's environment, or a CPU-only torch on a host whose NVIDIA driver
+    # lists GPUs (the jobs' own environment, e.g. envs/deeplin-cuda.yaml with --sdm conda, may see them).
+    try:
+        import torch  # slow to import: only when sampler.device is 'cuda'
+    except ImportError:
+        return None
+    if torch.cuda.is_available():
+        return True
+    gpus = Path("/proc/driver/nvidia/gpus")
+    if torch.version.cuda is None and gpus.is_dir() and any(gpus.iterdir()):
+        return None
+    return False
+
+
+def check_devices(config: Mapping[str, Any], cuda_available: Callable[[], bool | None] | None = None) -> None:
+    """Refuse ``sampler.device = 'cuda'`` when the posterior jobs run on this host and it has no CUDA device.
+
+    Run after validate_config (defaults filled in), before any job is scheduled: otherwise every posterior
+    job would fail at its start. With ``sampler.gpus`` >= 1 the jobs get GPUs from a cluster scheduler and
+    cannot be checked here; each job checks its own device when it starts (deeplin.simulate.resolve_device).
+    ``cuda_available`` is injectable for tests; the default asks torch, imported only when needed.
+    """
+    sampler = _mapping(config.get("sampler"))
+    simulated = _mapping(config.get("simulation")).get("models")
+    if sampler.get("device") != "cuda" or sampler.get("gpus", 0) or not simulated:
+        return
+    if (cuda_available or _cuda_visible)() is False:
+        message = (
+            "sampler.device = 'cuda': no CUDA device is visible here (torch.cuda.is_available() is False), "
+            "and with sampler.gpus = 0 the posterior jobs run on this machine. Use `device: auto`, which "
+            "falls back to the CPU (each job logs the device it runs on), or `device: cpu`; or set "
+            "sampler.gpus >= 1 to request GPU jobs from a cluster scheduler (e.g. --profile profiles/slurm), "
+            "whose device each job checks when it starts"
+        )
+        raise ConfigError([message])
 
 
 def section_hash(section: Any) -> str:
