@@ -12,7 +12,7 @@ min_version("9.0")
 # The package lives in this tree; importing it from here also works when Snakemake itself runs
 # outside the project's environment (e.g. with --sdm conda).
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
-from deeplin.config import ConfigError, validate_config  # noqa: E402
+from deeplin.config import ConfigError, check_devices, validate_config  # noqa: E402
 
 
 # config.yaml is the default study; a study given with --configfile replaces it (instead of being
@@ -23,8 +23,11 @@ if not workflow.overwrite_configfiles:
 
 
 try:
-    # Fill in the schema's defaults and refuse bad input before any job is scheduled.
-    config.update(validate_config(config))
+    # Fill in the schema's defaults and refuse bad input before any job is scheduled: the config files
+    # Snakemake read are re-read for duplicate keys (its YAML loader keeps the last one silently), and
+    # sampler.device = 'cuda' needs a CUDA device here unless the jobs request GPUs (sampler.gpus).
+    config.update(validate_config(config, sources=workflow.configfiles))
+    check_devices(config)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
@@ -45,4 +48,5 @@ rule all:
         sim_outputs(),
         table_outputs(),
         figure_outputs(),
+        "results/provenance.csv",
     default_target: True

@@ -114,7 +114,7 @@ def test_pipeline_timing_script_runs_on_a_tiny_study(repo: Path, tmp_path: Path)
         "models": {"tanh-L1": {"activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1}},
         "theory": {"alpha_min": 0.5, "alpha_max": 2.0, "alpha_num": 3},
         "simulation": {"models": ["tanh-L1"], "widths": [4], "alphas": [1.0], "seeds": 1, "test_size": 20},
-        "sampler": {"chains": 2, "warmup": 10, "samples": 10, "leapfrog_steps": 2},
+        "sampler": {"chains": 2, "warmup": 10, "samples": 10, "leapfrog_steps": 2, "max_divergent_fraction": 1.0},
     }
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(study))
     result = subprocess.run(

@@ -15,7 +15,7 @@ from deeplin.glm_channels import make_channel
 from deeplin.glm_solver import solve
 from deeplin.glm_twin import conjugate_posterior
 from deeplin.layers import layer_coefficients
-from deeplin.simulate import deep_posterior, glm_twin, load_point, make_data
+from deeplin.simulate import SamplerFailure, deep_posterior, glm_twin, load_point, make_data
 from deeplin.teacher import deep_forward, make_point
 
 TANH_L2 = {"activation": "tanh", "depth": 2, "readout": "linear", "noise": 0.1, "width_ratios": [1.0, 0.5]}
@@ -101,8 +101,11 @@ def test_posterior_point_is_bitwise_reproducible(tmp_path) -> None:
 
 
 def test_absurd_step_size_divergences_are_reported(tmp_path) -> None:
-    metrics = _posterior(tmp_path, "div", dict(SMALL_SAMPLER, warmup=0, init_step_size=50.0))
-    assert metrics["divergences"] > 0 and metrics["accept_rate"] == 0.0
+    absurd = dict(SMALL_SAMPLER, warmup=0, init_step_size=50.0)
+    with pytest.raises(SamplerFailure, match="240 of 240 sampling transitions"):  # the default: fail the job
+        _posterior(tmp_path, "div", absurd)
+    metrics = _posterior(tmp_path, "div", dict(absurd, max_divergent_fraction=1.0))  # tolerated: reported
+    assert metrics["divergences"] == 240 and metrics["accept_rate"] == 0.0
     assert metrics["diagnostics_ok"] is False
 
 

@@ -72,6 +72,9 @@ def point_record(record: Mapping) -> dict:
     row.update(_scalars(posterior, "deep_"))
     twin = {key.removeprefix("glm_"): value for key, value in record["glm_twin"].items()}
     row.update(_scalars(twin, "twin_"))
+    # Where the row came from (issue #5 §6): the point record's package version, commit and config hash.
+    origin = record.get("provenance", {})
+    row.update({key: origin.get(key) for key in ("deeplin_version", "git_commit", "config_hash")})
     return row
 
 

@@ -120,6 +120,8 @@ def _cmd_sample_posterior(args: argparse.Namespace) -> int:
         "dtype": args.dtype,
         "device": args.device,
         "thin": args.thin,
+        "max_divergent_fraction": args.max_divergent_fraction,
+        "divergence_retries": args.divergence_retries,
     }
     import torch  # noqa: PLC0415
 
@@ -127,7 +129,7 @@ def _cmd_sample_posterior(args: argparse.Namespace) -> int:
     # 200x slower with 2 threads on a loaded 2-core machine); the rule passes its `threads`.
     torch.set_num_threads(args.threads)
     try:
-        deep_posterior(args.data, sampler, args.out, args.summary_out)
+        deep_posterior(args.data, sampler, args.out, args.summary_out, args.checkpoint, args.checkpoint_seconds)
     except RuntimeError as exc:
         raise SystemExit(f"deeplin sample-posterior: {exc}") from None
     return 0
@@ -182,6 +184,20 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from .reporting import write_figure  # noqa: PLC0415
 
     write_figure(args.figure, args.tables, args.curves, _json_section("plots", args.plots), args.out)
+    return 0
+
+
+def _cmd_provenance(args: argparse.Namespace) -> int:
+    from .provenance_table import provenance_table  # noqa: PLC0415
+
+    try:
+        table = provenance_table(args.files)
+    except (KeyError, ValueError) as exc:
+        raise SystemExit(f"deeplin provenance: {exc}") from None
+    with atomic_write(args.out) as handle:
+        table.to_csv(handle, index=False, lineterminator="\n")
+    log.info("provenance of %d result files: versions %s, commits %s, devices %s", len(table),
+             *(sorted(map(str, table[c].unique())) for c in ("deeplin_version", "git_commit", "device")))  # fmt: skip
     return 0
 
 
@@ -290,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("--target-accept", type=float, default=0.8)
     post.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     post.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    post.add_argument("--max-divergent-fraction", type=float, default=0.05,
+                      help="fail (or retry) when more sampling transitions than this fraction diverge")
+    post.add_argument("--divergence-retries", type=int, default=0,
+                      help="retries with a smaller step size (target_accept half-way to 1) before failing")
+    post.add_argument("--checkpoint", help="file for periodic chain checkpoints; a matching one is resumed")
+    post.add_argument("--checkpoint-seconds", type=float, default=300.0,
+                      help="seconds between checkpoints (0: none)")
     post.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     post.add_argument("--out", required=True, help="metrics JSON")
     post.add_argument("--summary-out", help="npz with the posterior mean and variance per test point")
@@ -326,6 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--plots", default="{}", help="the config's plots section as JSON")
     plot.add_argument("--out", required=True, help="output stem: STEM.png and STEM.pdf")
     plot.set_defaults(func=_cmd_plot)
+
+    prov = sub.add_parser("provenance", help="one CSV row per result file: version, commit, config hash, device")
+    prov.add_argument("--files", nargs="+", required=True, help="result files (.json or .npz)")
+    prov.add_argument("--out", required=True, help="CSV to write")
+    prov.set_defaults(func=_cmd_provenance)
 
     graph = sub.add_parser("rulegraph", help="render `snakemake --rulegraph` output as DOT, PNG and PDF")
     graph.add_argument("--dot", default="-", help="file with the rule-graph output, or - for stdin")

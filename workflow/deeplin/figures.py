@@ -294,13 +294,24 @@ def _diagonal(ax, values: pd.DataFrame) -> None:
         ax.plot([low - pad, high + pad], [low - pad, high + pad], "k-", lw=1)
 
 
-def save_figure(fig, stem: str | Path, dpi: int) -> list[Path]:
-    """Write ``stem``.png and ``stem``.pdf atomically; close the figure."""
+def figure_metadata(record: Mapping | None, extension: str) -> dict:
+    """PNG text chunks / PDF info entries carrying a provenance record; no PDF dates, so equal inputs give equal bytes."""
+    if extension == "pdf":
+        meta: dict = {"CreationDate": None, "ModDate": None}
+        if record:
+            meta["Creator"] = f"deeplin {record['deeplin_version']} (git {record['git_commit'] or 'none'})"
+            meta["Subject"] = f"config_hash {record['config_hash']}; device {record['device']}"
+        return meta
+    return {f"deeplin:{key}": str(value) for key, value in (record or {}).items()}
+
+
+def save_figure(fig, stem: str | Path, dpi: int, record: Mapping | None = None) -> list[Path]:
+    """Write ``stem``.png and ``stem``.pdf atomically, with the provenance ``record`` in their metadata; close."""
     paths = []
     for extension in ("png", "pdf"):
         path = Path(f"{stem}.{extension}")
         with atomic_write(path, "wb") as handle:
-            fig.savefig(handle, format=extension, dpi=dpi)
+            fig.savefig(handle, format=extension, dpi=dpi, metadata=figure_metadata(record, extension))
         paths.append(path)
     plt.close(fig)
     return paths

@@ -59,6 +59,10 @@ TERM_BUFFER_FRACTION = 0.10
 MIN_WARMUP_FOR_MASS = 20  # below this, only the step size is adapted (as Stan does for tiny warm-ups)
 
 
+class NonFiniteStart(ValueError):
+    """The potential or its gradient is not finite where chains start: no transition can be trusted."""
+
+
 @dataclass(frozen=True)
 class HMCConfig:
     """Sampler settings: iteration counts, trajectory length and adaptation targets."""
@@ -449,7 +453,7 @@ def init_state(
     potential, grad = potential_and_grad_fn(position)
     bad = ~(torch.isfinite(potential) & torch.isfinite(grad).all(-1))
     if bool(bad.any()):
-        raise ValueError(
+        raise NonFiniteStart(
             f"non-finite potential or gradient at the initial position of chains "
             f"{bad.nonzero().flatten().tolist()}"
         )

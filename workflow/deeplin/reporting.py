@@ -91,6 +91,7 @@ def write_figure(
         fig = figures.diagnostics_figure(tables["simulations"], palette)
     else:
         raise ValueError(f"unknown figure {name!r} (known: {', '.join(figures.FIGURES)})")
-    paths = figures.save_figure(fig, stem, plots["dpi"])
+    record = provenance(section_hash({"figure": name, "plots": dict(plots)}))
+    paths = figures.save_figure(fig, stem, plots["dpi"], record)
     log.info("figure %s -> %s", name, ", ".join(map(str, paths)))
     return paths

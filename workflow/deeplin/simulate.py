@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from pathlib import Path
 
@@ -126,7 +127,11 @@ def resolve_device(requested: str):
     import torch  # noqa: PLC0415 (the theory and data steps do not need torch)
 
     if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        log.info("sampler.device = auto: no CUDA device visible (CUDA_VISIBLE_DEVICES=%s), sampling on the CPU",
+                 os.environ.get("CUDA_VISIBLE_DEVICES", "unset"))  # fmt: skip
+        return torch.device("cpu")
     if requested == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("sampler.device = 'cuda' but torch sees no CUDA device (use 'auto' or 'cpu')")
     return torch.device(requested)
@@ -140,12 +145,47 @@ def theory_at(model: dict, alpha: float) -> dict:
     return {"theory_q": rows[0]["q"], "theory_error": rows[0]["error"], "theory_error_noisy": rows[0]["error_noisy"]}
 
 
-def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | None = None) -> dict:
-    """Sample the deep student's posterior with batched HMC and write the SPEC §1.4 metrics."""
+# Sampler settings that determine a posterior job's numbers (checkpoint_seconds does not: resuming is exact).
+RESULT_SAMPLER_KEYS = ("chains", "warmup", "samples", "thin", "leapfrog_steps", "target_accept", "dtype",
+                       "device", "max_divergent_fraction", "divergence_retries")  # fmt: skip
+
+
+class SamplerFailure(RuntimeError):
+    """A posterior run diverged or went non-finite: its job fails and writes no metric."""
+
+
+def retry_target_accept(target: float, attempt: int) -> float:
+    """Attempt k aims at 1 − (1 − target)/2^k: a higher acceptance target makes dual averaging pick a smaller step."""
+    return 1.0 - (1.0 - target) / 2**attempt
+
+
+def sampling_problem(by_chain: np.ndarray, potential: np.ndarray, divergences: int, transitions: int,
+                     max_fraction: float) -> str | None:  # fmt: skip
+    """Why a run's draws cannot be trusted (non-finite values, too many divergences), or None if they can."""
+    bad = ~np.isfinite(by_chain).all(axis=(1, 2)) | ~np.isfinite(potential).all(axis=1)
+    if bad.any():
+        return f"non-finite predictions or potentials in chain(s) {np.flatnonzero(bad).tolist()}"
+    if transitions and divergences / transitions > max_fraction:
+        return (f"{divergences} of {transitions} sampling transitions ({100 * divergences / transitions:.1f} %) "
+                f"diverged (energy error > 1000 or non-finite), above sampler.max_divergent_fraction = "
+                f"{max_fraction:g}")  # fmt: skip
+    return None
+
+
+def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | None = None,
+                   checkpoint: str | None = None, checkpoint_seconds: float = 0.0) -> dict:  # fmt: skip
+    """Sample the deep student's posterior with batched HMC and write the SPEC §1.4 metrics.
+
+    With ``checkpoint``, the chains are saved there every ``checkpoint_seconds`` and a matching checkpoint
+    left by a killed run is resumed (same numbers as an uninterrupted run); it is deleted on success.
+    A run with non-finite draws or more divergences than ``sampler["max_divergent_fraction"]`` is retried
+    ``sampler["divergence_retries"]`` times with a smaller step size, then fails with SamplerFailure.
+    """
     import torch  # noqa: PLC0415
 
+    from .checkpoint import Checkpoint, PeriodicCheckpointer, load_checkpoint, remove_checkpoint  # noqa: PLC0415
     from .deep_model import DeepPosterior  # noqa: PLC0415
-    from .hmc import HMCConfig, sample  # noqa: PLC0415
+    from .hmc import HMCConfig, HMCState, NonFiniteStart, sample  # noqa: PLC0415
     from .posterior_metrics import chain_diagnostics, prediction_metrics  # noqa: PLC0415
 
     data, meta = load_point(data_path)
@@ -158,6 +198,8 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
         data.x_train, data.y_train, widths, model["activation"], model["readout"], model["noise"], device, dtype
     )
     chains, half = sampler["chains"], sampler["chains"] // 2
+    max_fraction = sampler.get("max_divergent_fraction", 0.05)
+    retries = sampler.get("divergence_retries", 0)
 
     def seed_for(purpose: str) -> int:
         return point_seed(meta["model_name"], meta["width"], meta["alpha"], meta["seed"], purpose)
@@ -167,34 +209,62 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
     from_prior = torch.randn(chains - half, posterior.dim, generator=init_rng, dtype=dtype).to(device)
     teacher = posterior.flatten(data.weights, data.readout_weights)
     init = torch.cat([teacher.expand(half, -1), from_prior])
-    config = HMCConfig(
-        warmup=sampler["warmup"],
-        samples=sampler["samples"],
-        leapfrog_steps=sampler["leapfrog_steps"],
-        target_accept=sampler["target_accept"],
-        thin=sampler.get("thin", 1),
-        init_step_size=sampler.get("init_step_size", 0.1),
-    )
     x_test = torch.as_tensor(data.x_test, dtype=dtype, device=device)
-    draws = torch.empty((config.kept, chains, x_test.shape[0]), dtype=dtype, device=device)
-
-    def record(index: int, position: torch.Tensor) -> None:
-        with torch.no_grad():
-            draws[index] = posterior.predict(position, x_test)
-
-    log.info("posterior %s: %d chains x (%d warmup + %d samples), D=%d, n=%d, %s %s", where, chains,
-             config.warmup, config.samples, posterior.dim, data.x_train.shape[0], device, sampler["dtype"])  # fmt: skip
+    fingerprint = section_hash({"data": meta["provenance"]["config_hash"], "device": device.type,
+                                "sampler": {k: sampler.get(k) for k in RESULT_SAMPLER_KEYS if k != "device"}})  # fmt: skip
+    resumed = load_checkpoint(checkpoint, fingerprint) if checkpoint else None
+    first_attempt = resumed.attempt if resumed else 0
     start = time.perf_counter()
-    result = sample(None, init, config, seed=seed_for("hmc"), callback=record, device=device, dtype=dtype,
-                    potential_and_grad_fn=posterior.potential_and_grad)  # fmt: skip
+    for attempt in range(first_attempt, retries + 1):
+        config = HMCConfig(
+            warmup=sampler["warmup"],
+            samples=sampler["samples"],
+            leapfrog_steps=sampler["leapfrog_steps"],
+            target_accept=retry_target_accept(sampler["target_accept"], attempt),
+            thin=sampler.get("thin", 1),
+            init_step_size=sampler.get("init_step_size", 0.1),
+        )
+        draws = torch.empty((config.kept, chains, x_test.shape[0]), dtype=dtype, device=device)
+
+        def record(index: int, position: torch.Tensor) -> None:
+            with torch.no_grad():
+                draws[index] = posterior.predict(position, x_test)
+
+        def snapshot(state: HMCState, attempt: int = attempt, config: HMCConfig = config) -> Checkpoint:
+            done = max(0, -(-(state.iteration - config.warmup) // config.thin))
+            return Checkpoint(attempt=attempt, state=state.state_dict(), draws=draws[:done].cpu())
+
+        state = None
+        if resumed is not None and attempt == first_attempt:
+            state = HMCState.from_state_dict(resumed.state, device)
+            draws[: resumed.draws.shape[0]] = resumed.draws.to(device)
+            log.info("posterior %s: resumed from checkpoint %s at iteration %d of %d (attempt %d)", where,
+                     checkpoint, state.iteration, config.warmup + config.samples, attempt + 1)  # fmt: skip
+        log.info("posterior %s: %d chains x (%d warmup + %d samples), D=%d, n=%d, %s %s, target_accept %.4g",
+                 where, chains, config.warmup, config.samples, posterior.dim, data.x_train.shape[0], device,
+                 sampler["dtype"], config.target_accept)  # fmt: skip
+        try:
+            result = sample(None, init, config, seed=seed_for("hmc" if attempt == 0 else f"hmc-retry{attempt}"),
+                            callback=record, device=device, dtype=dtype, state=state,
+                            potential_and_grad_fn=posterior.potential_and_grad,
+                            on_iteration=PeriodicCheckpointer(checkpoint, fingerprint, checkpoint_seconds, snapshot))  # fmt: skip
+        except NonFiniteStart as exc:  # bad data or a broken likelihood: no step size can help
+            raise SamplerFailure(f"{where}: {exc}; no metrics written") from None
+        by_chain = draws.permute(1, 0, 2).double().cpu().numpy()
+        potential = result.potential.T.double().cpu().numpy()
+        problem = sampling_problem(by_chain, potential, int(result.divergences.sum()), chains * config.samples,
+                                   max_fraction)  # fmt: skip
+        if problem is None:
+            break
+        log.warning("posterior %s: attempt %d of %d failed: %s", where, attempt + 1, retries + 1, problem)
+    else:
+        remove_checkpoint(checkpoint)  # a finished, failed run: a rerun with other settings starts afresh anyway
+        advice = "" if retries else "; set sampler.divergence_retries to retry with a smaller step size"
+        raise SamplerFailure(f"{where}: {problem} after {retries + 1} attempt(s){advice}; no metrics written")
     seconds = time.perf_counter() - start
-    by_chain = draws.permute(1, 0, 2).double().cpu().numpy()
-    potential = result.potential.T.double().cpu().numpy()
-    if not (np.isfinite(by_chain).all() and np.isfinite(potential).all()):
-        raise RuntimeError(f"{where}: the sampler produced non-finite predictions or potentials; no metrics written")
     sign = model["readout"] == "sign"
     metrics = {"point": where, "device": str(device), "dtype": sampler["dtype"], "chains": chains,
-               "draws_per_chain": config.kept}  # fmt: skip
+               "draws_per_chain": config.kept, "attempts": attempt + 1, "target_accept_used": config.target_accept}  # fmt: skip
     metrics.update(prediction_metrics(by_chain, data.clean_test, data.y_test, sign, half))
     metrics.update(chain_diagnostics(potential))
     metrics.update(
@@ -218,12 +288,14 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
     metrics.update(theory_at(model, meta["alpha"]))
     metrics["provenance"] = provenance(section_hash({"data": meta["provenance"]["config_hash"], "sampler": sampler}),
                                        device=str(device))  # fmt: skip
-    write_json(out, metrics)
     if draws_out:
         mean = by_chain.reshape(-1, by_chain.shape[-1]).mean(axis=0)
         var = by_chain.reshape(-1, by_chain.shape[-1]).var(axis=0, ddof=1)
         with atomic_write(draws_out, "wb") as handle:
-            np.savez_compressed(handle, posterior_mean=mean, posterior_variance=var)
+            np.savez_compressed(handle, posterior_mean=mean, posterior_variance=var,
+                                provenance=np.array(json.dumps(metrics["provenance"], sort_keys=True)))  # fmt: skip
+    write_json(out, metrics)  # last: the metrics file is the job's sign of completion
+    remove_checkpoint(checkpoint)
     log.info("posterior %s: error %.4g (corrected %.4g, Nishimori %.4g, theory %.4g), R-hat max %.3f, %.1f s",
              where, metrics["error_raw"], metrics["error_corrected"], metrics["error_nishimori"],
              metrics["theory_error"], metrics["rhat_max"], seconds)  # fmt: skip
@@ -248,5 +320,8 @@ def merge_metrics(data_path: str, posterior_path: str, twin_path: str, out: str)
         "posterior": json.loads(Path(posterior_path).read_text()),
         "glm_twin": json.loads(Path(twin_path).read_text()),
     }
+    sources = {"data": meta["provenance"]["config_hash"], "posterior": record["posterior"]["provenance"]["config_hash"],
+               "glm_twin": record["glm_twin"]["provenance"]["config_hash"]}  # fmt: skip
+    record["provenance"] = provenance(section_hash(sources), device=record["posterior"]["provenance"]["device"])
     write_json(out, record)
     return record

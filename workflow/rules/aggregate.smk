@@ -34,3 +34,18 @@ rule aggregate:
     shell:
         "deeplin --verbose aggregate --metrics {input} --analysis {params.analysis:q}"
         " --out-dir results/tables 2> {log}"
+
+
+# Every result file's provenance (package version, git commit, config hash, device) in one table for the report.
+rule provenance:
+    input:
+        provenance_inputs(),
+    output:
+        report("results/provenance.csv", caption="../report/provenance.rst", category="Provenance"),
+    log:
+        "results/logs/provenance.log",
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    shell:
+        "deeplin --verbose provenance --files {input} --out {output} 2> {log}"

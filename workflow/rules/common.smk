@@ -17,6 +17,16 @@ def theory_outputs():
 
 SIM = config["simulation"]
 SAMPLER = config["sampler"]
+
+
+def posterior_gpu_resources():
+    """The posterior jobs' GPU request (sampler.gpus, sampler.gpu_model); the SLURM executor turns it into --gpus."""
+    if not SAMPLER["gpus"]:
+        return {}
+    request = {"gpu": SAMPLER["gpus"]}
+    if SAMPLER["gpu_model"]:
+        request["gpu_model"] = SAMPLER["gpu_model"]
+    return request
 POINT = "results/sims/{model}/d{width}/alpha{alpha}/seed{seed}"
 
 
@@ -53,6 +63,14 @@ def alpha_label(alpha):
 
 def sim_outputs():
     return [(f"{POINT}/metrics.json").format(**p) for p in sim_points()]
+
+
+def provenance_inputs():
+    """Every result file that records its provenance: theory coefficients, each point's files, the tables'."""
+    files = expand("results/theory/{model}/coefficients.json", model=MODELS)
+    point_files = ["data.npz", "posterior.json", "posterior_summary.npz", "glm_twin.json", "metrics.json"]
+    files += [f"{POINT}/{name}".format(**p) for p in sim_points() for name in point_files]
+    return files + (["results/tables/provenance.json"] if sim_points() else [])
 
 
 TABLES = ["simulations", "summary", "scaling"]

@@ -43,6 +43,9 @@ rule deep_posterior:
         target_accept=SAMPLER["target_accept"],
         dtype=SAMPLER["dtype"],
         device=SAMPLER["device"],
+        max_divergent_fraction=SAMPLER["max_divergent_fraction"],
+        divergence_retries=SAMPLER["divergence_retries"],
+        checkpoint=f"{POINT}/posterior.checkpoint.pt",
     log:
         f"{POINT}/posterior.log",
     benchmark:
@@ -51,7 +54,10 @@ rule deep_posterior:
     resources:
         mem_mb=4000,
         runtime=120,
-        gpu=SAMPLER["gpus"],
+        # how, not what: the checkpoint interval changes no number, so it is a resource (resources never
+        # trigger reruns; params would)
+        checkpoint_seconds=str(SAMPLER["checkpoint_seconds"]),
+        **posterior_gpu_resources(),
     conda:
         "../../envs/deeplin-cuda.yaml" if SAMPLER["gpus"] else "../../envs/deeplin.yaml"
     shell:
@@ -59,6 +65,10 @@ rule deep_posterior:
         " --warmup {params.warmup} --samples {params.samples} --thin {params.thin}"
         " --leapfrog-steps {params.leapfrog_steps} --target-accept {params.target_accept}"
         " --dtype {params.dtype} --device {params.device} --threads {threads}"
+        " --max-divergent-fraction {params.max_divergent_fraction}"
+        " --divergence-retries {params.divergence_retries}"
+        # The checkpoint is no output: Snakemake would delete it before rerunning a killed job.
+        " --checkpoint {params.checkpoint} --checkpoint-seconds {resources.checkpoint_seconds}"
         " --out {output.metrics} --summary-out {output.summary} 2> {log}"
 
 

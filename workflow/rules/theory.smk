@@ -23,6 +23,7 @@ rule theory:
     resources:
         mem_mb=1000,
         runtime=10,
+    localrule: True
     conda:
         "../../envs/deeplin.yaml"
     shell:
