@@ -30,7 +30,7 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_one(repo: Path) -> Non
 
 def test_every_readme_command_is_known(repo: Path) -> None:
     commands = [c for block in _bash_blocks(repo) for c in block]
-    allowed = ("make reproduce", "make test", ".venv/bin/deeplin ")
+    allowed = ("make reproduce", "make test", ".venv/bin/deeplin ", ".venv/bin/snakemake --profile profiles/slurm ")
     assert all(c.startswith(allowed) for c in commands), commands
 
 
@@ -58,6 +58,17 @@ def test_readme_study_commands_dry_run(repo: Path) -> None:
             cwd=repo, capture_output=True, text=True, env=ENV,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_readme_slurm_command_dry_runs(repo: Path) -> None:
+    """The README's SLURM command, as a dry run (the real SLURM run is tests/test_slurm.py)."""
+    commands = [c for block in _bash_blocks(repo) for c in block if c.startswith(".venv/bin/snakemake")]
+    assert commands, "README shows no SLURM command"
+    for command in commands:
+        args = shlex.split(command)[1:]
+        result = subprocess.run([str(BIN / "snakemake"), "-n", *args], cwd=repo, capture_output=True, text=True, env=ENV)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "deep_posterior" in result.stdout
 
 
 def test_benchmark_script_runs(repo: Path) -> None:
