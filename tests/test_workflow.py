@@ -111,39 +111,6 @@ SIM_TINY = {
 }
 
 
-@pytest.mark.slow
-def test_simulation_rules_end_to_end_and_new_points_only(repo: Path, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "study.yaml", SIM_TINY)
-    snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
-    point = tmp_path / "results/sims/tanh-L2/d6/alpha1.0/seed0"
-    metrics = json.loads((point / "metrics.json").read_text())
-    assert metrics["n"] == 6 and metrics["hidden_widths"] == [6, 6] and metrics["seed"] == 0
-    assert {"error_raw", "error_corrected", "error_nishimori", "rhat_max", "theory_error"} <= set(metrics["posterior"])
-    assert metrics["glm_twin"]["glm_method"] == "conjugate"
-    for name in ("data", "posterior", "glm_twin"):
-        assert (point / f"{name}.log").exists() and (point / f"{name}.benchmark.tsv").exists()
-    before = {p: p.read_bytes() for p in point.iterdir() if p.suffix in (".npz", ".json")}
-    rows = list(csv.DictReader((tmp_path / "results/tables/simulations.csv").open()))
-    assert len(rows) == 1 and rows[0]["model"] == "tanh-L2" and rows[0]["used"] == "True"
-    for figure in ("error_vs_alpha", "gap_vs_width", "universality", "diagnostics", "rulegraph"):
-        assert (tmp_path / f"results/figures/{figure}.png").stat().st_size > 10_000, figure
-
-    # One more seed: only the new point's jobs are scheduled, the existing point is untouched.
-    more = json.loads(json.dumps(SIM_TINY))
-    more["simulation"]["seeds"] = 2
-    write_config(config, more)
-    dry = snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
-    assert "seed=1" in dry and "seed=0" not in dry and "rule theory" not in dry
-    snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
-    assert before == {p: p.read_bytes() for p in before}
-    assert len(list(csv.DictReader((tmp_path / "results/tables/simulations.csv").open()))) == 2
-
-    # The report: every figure and table with its caption rendered from this config.
-    snakemake(repo, tmp_path, "--configfile", str(config), "--report", "results/report.html")
-    report = (tmp_path / "results/report.html").read_text(errors="replace")
-    assert "Sampler diagnostics, one point per simulation" in report and "simulations.csv" in report
-
-
 def _planned_jobs(dry_run: str) -> dict[str, int]:
     """Rule -> job count from a dry run's job-stats table."""
     table = dry_run.split("Job stats:", 1)[1].split("\n\n", 1)[0] if "Job stats:" in dry_run else ""
@@ -179,6 +146,21 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
     study["simulation"]["widths"] = [4]
     config = write_config(tmp_path / "study.yaml", study)
     snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
+    # the complete run: one point's files, logs and benchmarks, the tables, the figures
+    point = tmp_path / "results/sims/tanh-L2/d4/alpha1.0/seed0"
+    metrics = json.loads((point / "metrics.json").read_text())
+    assert metrics["n"] == 4 and metrics["hidden_widths"] == [4, 4] and metrics["seed"] == 0
+    assert {"error_raw", "error_corrected", "error_nishimori", "rhat_max", "theory_error"} <= set(metrics["posterior"])
+    assert metrics["glm_twin"]["glm_method"] == "conjugate"
+    for name in ("data", "posterior", "glm_twin"):
+        assert (point / f"{name}.log").exists() and (point / f"{name}.benchmark.tsv").exists()
+    rows = list(csv.DictReader((tmp_path / "results/tables/simulations.csv").open()))
+    assert len(rows) == 1 and rows[0]["model"] == "tanh-L2" and rows[0]["used"] == "True"
+    assert rows[0]["config_hash"] == metrics["provenance"]["config_hash"]
+    for figure in ("error_vs_alpha", "gap_vs_width", "universality", "diagnostics", "rulegraph"):
+        assert (tmp_path / f"results/figures/{figure}.png").stat().st_size > 10_000, figure
+    provenance = list(csv.DictReader((tmp_path / "results/provenance.csv").open()))
+    assert len(provenance) == 2 + 5 + 1 and all(r["deeplin_version"] and r["config_hash"] for r in provenance)
     downstream = {"point_metrics": 1, "aggregate": 1, "plot": 4, "provenance": 1, "all": 1}
     point_jobs = {"simulate_data": 1, "deep_posterior": 1, "glm_twin": 1, **downstream}
 
@@ -215,3 +197,9 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
         "deep_posterior": 4, **downstream, "point_metrics": 4}  # fmt: skip
     # the checkpoint interval does not change any number, so it reruns nothing
     assert change(lambda c: c["sampler"].update(checkpoint_seconds=1), run=False) == {}
+
+    # The report: every figure and table with its caption rendered from this config, and the provenance.
+    snakemake(repo, tmp_path, "--configfile", str(config), "--report", "results/report.html")
+    report = (tmp_path / "results/report.html").read_text(errors="replace")
+    assert "Sampler diagnostics, one point per simulation" in report and "simulations.csv" in report
+    assert "provenance.csv" in report and "Where each result file of this run came from" in report
