@@ -262,6 +262,16 @@ def test_cli_check_config_rejects_bad_file(tmp_path):
     assert "sampler.leapfrog_stepz" in result.stderr
 
 
+def test_cli_check_config_applies_the_device_check(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is visible: device cuda is valid here")
+    cuda = tmp_path / "cuda.yaml"
+    cuda.write_text(yaml.safe_dump(mutated(("sampler", "device"), "cuda")))
+    result = run_check(cuda)
+    assert result.returncode == 2 and "sampler.device = 'cuda': no CUDA device is visible here" in result.stderr
+
+
 @pytest.mark.parametrize("study", sorted((CONFIG_PATH.parent / "workflow" / "studies").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_studies_are_valid(study):
     config = load_config(study)

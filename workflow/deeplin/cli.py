@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .activations import ACTIVATIONS, READOUTS
-from .config import ConfigError, load_config, section_hash
+from .config import ConfigError, check_devices, load_config, section_hash
 from .io import atomic_write, provenance, write_json
 from .theory import CURVE_COLUMNS, alpha_grid, theory_curve
 
@@ -247,6 +247,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
+        check_devices(config)  # the same device check as the Snakefile's
     except ConfigError as exc:
         print(f"{args.config}: {exc}", file=sys.stderr)
         return 2
