@@ -262,6 +262,11 @@ def test_cli_check_config_rejects_bad_file(tmp_path):
     assert "sampler.leapfrog_stepz" in result.stderr
 
 
+def test_model_names_differing_only_in_case_are_refused():
+    cfg = mutated(("models", "TANH-L1"), MODEL)
+    assert_named(cfg, "models.TANH-L1", "models.tanh-L1 only in case")
+
+
 def test_cli_check_config_applies_the_device_check(tmp_path):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():

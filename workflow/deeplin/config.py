@@ -143,6 +143,13 @@ def _cross_field_messages(config: dict) -> list[str]:
     """Rules a JSON Schema cannot express (issue #2 §3, SPEC §1.2)."""
     messages = _non_finite_messages(config)
     models = _mapping(config.get("models"))
+    # Names become folder names: two that differ only in case share a folder on macOS and Windows.
+    seen: dict[str, str] = {}
+    for name in models:
+        if isinstance(name, str) and name.lower() in seen:
+            messages.append(f"models.{name}: differs from models.{seen[name.lower()]} only in case; result "
+                            "folders would collide on case-insensitive file systems")  # fmt: skip
+        seen.setdefault(str(name).lower(), name)
     for name, model in models.items():
         if not isinstance(model, Mapping):
             continue

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,20 +50,21 @@ def write_json(path: str | Path, data: Any) -> None:
         handle.write("\n")
 
 
+@lru_cache(maxsize=1)
 def git_commit() -> str | None:
-    """The source tree's commit, if it is a git checkout (None otherwise)."""
+    """The source tree's commit, with "-dirty" when tracked files differ from it (None outside a git checkout)."""
+    here = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10,
+                              check=True).stdout.strip()  # fmt: skip
+
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return f"{commit}-dirty" if commit and dirty else (commit or None)
 
 
 def provenance(config_hash: str, device: str = "cpu") -> dict:
