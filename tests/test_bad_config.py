@@ -39,7 +39,9 @@ def test_duplicate_model_name_fails_before_any_job(repo: Path, tmp_path: Path) -
     config = tmp_path / "study.yaml"
     config.write_text(DUPLICATE_MODEL)
     result = snakemake(repo, tmp_path, "--configfile", str(config), check=False)
-    assert_failed_before_any_job(result, tmp_path, "models.tanh-L1: duplicate key (lines 2 and 4 of study.yaml)")
+    assert_failed_before_any_job(
+        result, tmp_path, "models.tanh-L1: duplicate key at", "study.yaml:4:3 (first at line 2, column 3)"
+    )
 
 
 def test_duplicate_key_in_default_config_yaml_fails_dry_run(repo: Path, tmp_path: Path) -> None:
@@ -47,8 +49,8 @@ def test_duplicate_key_in_default_config_yaml_fails_dry_run(repo: Path, tmp_path
     (tmp_path / "config.yaml").write_text(DUPLICATE_MODEL + "theory: {alpha_num: 4}\n")
     result = snakemake(repo, tmp_path, "-n", check=False)
     assert_failed_before_any_job(
-        result, tmp_path, "models.tanh-L1: duplicate key (lines 2 and 4 of config.yaml)",
-        "theory: duplicate key (lines 5 and 6 of config.yaml)",
+        result, tmp_path, "models.tanh-L1: duplicate key at", "config.yaml:4:3 (first at line 2, column 3)",
+        "theory: duplicate key at", "config.yaml:6:1 (first at line 5, column 1)",
     )  # fmt: skip
 
 
@@ -71,3 +73,14 @@ def test_schema_errors_fail_before_any_job(repo: Path, tmp_path: Path) -> None:
     assert_failed_before_any_job(
         result, tmp_path, "simulation.widths[0] = 8.0: 8.0 is not of type 'integer'", "sampler.chain: unknown key"
     )
+
+
+def test_numeric_config_override_from_the_command_line_is_accepted(repo: Path, tmp_path: Path) -> None:
+    """`--config 'sampler={"chains": 6}'` reaches the Snakefile as the string "6": converted, and used."""
+    config = write_config(tmp_path / "study.yaml", SIMULATED)
+    overrides = ['sampler={"chains": 6, "target_accept": 0.9}', "theory={alpha_num: 2}"]
+    result = snakemake(repo, tmp_path, "-n", "-p", "--configfile", str(config), "--config", *overrides)
+    shell = result.stdout + result.stderr
+    assert "--chains 6 " in shell and "--chains 4 " not in shell
+    assert "--target-accept 0.9 " in shell
+    assert not (tmp_path / "results").exists()

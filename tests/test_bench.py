@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
-
+from deeplin import bench
 from deeplin.bench import BenchProblem, _numpyro_predictions, format_results, run_deeplin
+from deeplin.cli import main
 
 TINY = BenchProblem("tiny", depth=2, width=6, n=12, test_size=20)
 
@@ -40,3 +42,48 @@ def test_throughput_counts_flops_of_the_static_integrator_on_cpu() -> None:
     assert figures["device"] == "CPU" and not figures["captured"] and figures["roofline_fraction"] is None
     flop = 2 * (3 * 2 - 1) * 16 * 8**2
     assert figures["tflops"] == pytest.approx(figures["chain_gradients_per_s"] * flop / 1e12)
+
+
+# ---- a missing NumPyro stops `deeplin bench` before anything runs ----
+
+
+@pytest.fixture
+def no_thread_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """limit_threads would set this test process's thread counts and XLA flags."""
+    monkeypatch.setattr(bench, "limit_threads", lambda threads: None)
+
+
+def never(*args, **kwargs):
+    raise AssertionError("the benchmark started although a peer is missing")
+
+
+@pytest.mark.usefixtures("no_thread_changes")
+@pytest.mark.parametrize("missing", ["jax", "numpyro"])
+def test_bench_without_a_numpyro_peer_fails_before_running(monkeypatch, capsys, missing: str) -> None:
+    monkeypatch.setitem(sys.modules, missing, None)  # `import <missing>` now raises ImportError
+    monkeypatch.setattr(bench, "run_deeplin", never)
+    monkeypatch.setattr(BenchProblem, "data", never)
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--size", "small"])
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    (line,) = err.splitlines()
+    assert line.startswith(f"deeplin bench: error: the NumPyro comparison needs the package {missing!r}")
+    assert "pip install -e '.[bench]'" in line and "--skip-numpyro" in line
+
+
+@pytest.mark.usefixtures("no_thread_changes")
+def test_bench_skip_numpyro_needs_no_numpyro(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "numpyro", None)
+    monkeypatch.setattr(bench, "missing_numpyro", never)
+    monkeypatch.setattr(bench, "PROBLEMS", {"small": TINY})
+    argv = ["bench", "--size", "small", "--skip-numpyro", "--chains", "2", "--warmup", "10", "--samples", "10",
+            "--leapfrog-steps", "3", "--dtype", "float64"]  # fmt: skip
+    assert main(argv) == 0
+    assert "problem tiny: L=2" in capsys.readouterr().out
+
+
+def test_missing_numpyro_is_none_where_the_bench_extra_is_installed() -> None:
+    pytest.importorskip("numpyro", reason="the bench extra (NumPyro) is not installed")
+    assert bench.missing_numpyro() is None

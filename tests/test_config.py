@@ -649,8 +649,9 @@ def test_find_duplicate_keys_names_every_level_with_lines(tmp_path: Path) -> Non
     path.write_text(DUPLICATED)
     found = find_duplicate_keys(path)
     assert [m.split(":")[0] for m in found] == ["models.tanh-L1", "sampler.chains", "theory.alpha_num"]
-    assert found[0].startswith("models.tanh-L1: duplicate key (lines 2 and 8 of study.yaml)")
-    assert "line 12, twice," in found[1] and "lines 14 and 16" in found[2]
+    assert found[0].startswith(f"models.tanh-L1: duplicate key at {path}:8:3 (first at line 2, column 3)")
+    assert f"{path}:12:22 (first at line 12, column 11)" in found[1]
+    assert f"{path}:16:3 (first at line 14, column 3)" in found[2]
 
 
 def test_load_config_rejects_duplicate_keys_with_the_other_problems(tmp_path: Path) -> None:
@@ -659,7 +660,7 @@ def test_load_config_rejects_duplicate_keys_with_the_other_problems(tmp_path: Pa
     with pytest.raises(ConfigError) as exc:
         load_config(path)
     text = str(exc.value)
-    assert "models.tanh-L1: duplicate key (lines 2 and 8 of study.yaml)" in text
+    assert f"models.tanh-L1: duplicate key at {path}:8:3 (first at line 2, column 3)" in text
     assert "simulation.widths[0] = 1" in text  # everything reported at once
 
 
@@ -694,9 +695,11 @@ def test_find_duplicate_keys_accepts_repeats_that_are_not_duplicates(tmp_path: P
 def test_find_duplicate_keys_in_json_and_equal_scalars(tmp_path: Path) -> None:
     path = tmp_path / "study.json"
     path.write_text('{"sampler": {"chains": 4, "chains": 6}}')
-    assert find_duplicate_keys(path)[0].startswith("sampler.chains: duplicate key (line 1, twice, of study.json)")
+    found = find_duplicate_keys(path)[0]
+    assert found.startswith(f"sampler.chains: duplicate key at {path}:1:27 (first at line 1, column 14)")
     path.write_text("models:\n  tanh-L1: 1\n  'tanh-L1': 2\n")  # quoted or not, the same key
-    assert find_duplicate_keys(path)[0].startswith("models.tanh-L1: duplicate key (lines 2 and 3")
+    found = find_duplicate_keys(path)[0]
+    assert found.startswith(f"models.tanh-L1: duplicate key at {path}:3:3 (first at line 2")
 
 
 @pytest.mark.parametrize("path", [CONFIG_PATH, *sorted((CONFIG_PATH.parent / "workflow" / "studies").glob("*.yaml"))],
@@ -758,8 +761,92 @@ def test_device_check_imports_torch_only_for_cuda() -> None:
     assert result.stdout.strip() == "False"
 
 
-def test_load_config_reports_invalid_yaml_as_config_error(tmp_path: Path) -> None:
+def test_load_config_reports_invalid_yaml_with_file_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "study.yaml"
-    path.write_text("models: [1,\n")
-    with pytest.raises(ConfigError, match="study.yaml: not valid YAML"):
+    path.write_text("models:\n  a: {activation: tanh\n")
+    with pytest.raises(ConfigError) as exc:
         load_config(path)
+    (problem,) = exc.value.problems
+    assert problem == (f"{path}:3:1: not valid YAML: expected ',' or '}}', but got '<stream end>' "
+                       "(while parsing a flow mapping at line 2, column 6)")  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_load_config_reports_unreadable_files_as_config_errors(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "nonexistent.yaml" if kind == "missing" else tmp_path
+    why = "no such config file" if kind == "missing" else "is a directory, not a config file"
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert exc.value.problems == [f"{path}: {why}"]
+
+
+# ---- command-line overrides (Snakemake's --config): strings that read as the schema's type ----
+#
+# Snakemake parses `--config 'sampler={"chains": 4}'` with YAML's base loader, so every nested scalar
+# arrives as a string: {"sampler": {"chains": "4"}}. Only those paths are converted.
+
+
+def merged(base: dict, overrides: dict) -> dict:
+    """``base`` with ``overrides`` merged in recursively, as Snakemake merges --config into the config files."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = merged(out[key], value) if both else copy.deepcopy(value)
+    return out
+
+
+def overridden(overrides: dict) -> dict:
+    """The shipped config with the command-line ``overrides`` merged in."""
+    return merged(BASE, overrides)
+
+
+def test_cli_override_strings_read_as_their_schema_type() -> None:
+    overrides = {
+        "sampler": {"chains": "4", "target_accept": "0.9", "dtype": "float32", "checkpoint_seconds": "60"},
+        "simulation": {"widths": ["8", "16"], "alphas": ["0.5", "1e1"]},
+        "analysis": {"exclude_flagged": "false"},
+        "models": {"tanh-L1": {"depth": "2", "noise": ".25", "width_ratios": ["1", "0.5"]}},
+    }
+    cfg = validate_config(overridden(overrides), cli_overrides=overrides)
+    assert cfg["sampler"]["chains"] == 4 and type(cfg["sampler"]["chains"]) is int
+    assert cfg["sampler"]["target_accept"] == 0.9 and cfg["sampler"]["dtype"] == "float32"
+    assert cfg["sampler"]["checkpoint_seconds"] == 60
+    assert cfg["simulation"]["widths"] == [8, 16] and cfg["simulation"]["alphas"] == [0.5, 10.0]
+    assert cfg["analysis"]["exclude_flagged"] is False
+    assert cfg["models"]["tanh-L1"]["depth"] == 2 and cfg["models"]["tanh-L1"]["width_ratios"] == [1, 0.5]
+
+
+def test_the_same_strings_in_a_config_file_stay_errors(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(mutated(("sampler", "chains"), "4")))
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert exc.value.problems == ["sampler.chains = \"4\": '4' is not of type 'integer'"]
+    # Only the paths given on the command line are converted: sampler.chains from the file is not.
+    cfg = mutated(("sampler", "chains"), "4")
+    cfg["sampler"]["warmup"] = "50"
+    found = problems_with(cfg, {"sampler": {"warmup": "50"}})
+    assert found == ["sampler.chains = \"4\": '4' is not of type 'integer'"]
+
+
+def problems_with(cfg: dict, overrides: dict) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        validate_config(cfg, cli_overrides=overrides)
+    return exc.value.problems
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"sampler": {"chains": "four"}}, "sampler.chains = \"four\": 'four' is not of type 'integer'"),
+        ({"sampler": {"chains": "4.0"}}, "sampler.chains = \"4.0\": '4.0' is not of type 'integer'"),
+        ({"sampler": {"chains": "3"}}, "sampler.chains = 3: must be even"),
+        ({"sampler": {"target_accept": "nan"}}, "sampler.target_accept = \"nan\": 'nan' is not of type"),
+        ({"analysis": {"exclude_flagged": "yes"}}, "analysis.exclude_flagged = \"yes\": 'yes' is not of"),
+        ({"sampler": {"dtype": "4"}}, "sampler.dtype = \"4\": '4' is not one of"),  # a string stays a string
+    ],
+    ids=["word", "integral float", "converted then checked", "nan", "yes", "string-typed"],
+)
+def test_cli_override_strings_that_do_not_read_as_the_type_are_refused(overrides: dict, message: str) -> None:
+    found = problems_with(overridden(overrides), overrides)
+    assert any(p.startswith(message) for p in found), found

@@ -8,6 +8,7 @@ apart from warm-up and sampling.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import os
@@ -109,10 +110,10 @@ def run_deeplin(
     seed: int,
 ) -> BenchResult:
     """deeplin's batched HMC with the analytic gradient; chains start from the prior."""
-    import torch  # noqa: PLC0415
+    import torch
 
-    from .deep_model import DeepPosterior  # noqa: PLC0415
-    from .hmc import HMCConfig, sample  # noqa: PLC0415
+    from .deep_model import DeepPosterior
+    from .hmc import HMCConfig, sample
 
     torch_dtype = {"float64": torch.float64, "float32": torch.float32}[dtype]
     widths = [problem.width] * (problem.depth + 1)
@@ -155,9 +156,9 @@ def run_deeplin(
 
 def _numpyro_model(x, y, widths, noise):
     """The same posterior in NumPyro: N(0, 1) weights, X_l = tanh(W_l X_{l−1})/√d_l, y ~ N(aᵀX_L, Δ)."""
-    import jax.numpy as jnp  # noqa: PLC0415
-    import numpyro  # noqa: PLC0415
-    import numpyro.distributions as dist  # noqa: PLC0415
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
 
     layer = x
     for index in range(1, len(widths)):
@@ -185,10 +186,10 @@ def run_numpyro(
     A first, discarded chain pays for tracing and XLA compilation: compile time = its wall time minus the
     mean of the timed chains. Warm-up and sampling are timed apart (`MCMC.warmup`, then `MCMC.run`).
     """
-    import jax  # noqa: PLC0415
+    import jax
 
     jax.config.update("jax_enable_x64", dtype == "float64")
-    from numpyro.infer import MCMC, NUTS  # noqa: PLC0415
+    from numpyro.infer import MCMC, NUTS
 
     widths = [problem.width] * (problem.depth + 1)
     cast = np.float64 if dtype == "float64" else np.float32
@@ -225,6 +226,28 @@ def run_numpyro(
     )
 
 
+# What run_numpyro imports, and the distribution each comes from (jaxlib is jax's compiled half).
+NUMPYRO_PEERS = {"jax": "jax", "jaxlib": "jaxlib", "numpyro": "numpyro", "numpyro.infer": "numpyro"}
+
+
+def missing_numpyro() -> str | None:
+    """Why the NumPyro half of the benchmark cannot run here (a peer does not import), or None if it can.
+
+    Checked before anything is timed, so that a missing extra costs seconds, not half a benchmark. Call it
+    after limit_threads: importing jax reads the XLA flags.
+    """
+    for module, package in NUMPYRO_PEERS.items():
+        try:
+            importlib.import_module(module)
+        except (ImportError, RuntimeError) as exc:  # jax raises RuntimeError for a mismatched jaxlib
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())
+            return (
+                f"the NumPyro comparison needs the package {package!r}, which does not import ({why}); "
+                "install it with `pip install -e '.[bench]'` in the deeplin checkout, or pass --skip-numpyro"
+            )
+    return None
+
+
 def limit_threads(threads: int) -> None:
     """The same intra-op thread count for both samplers (XLA reads its flags at import: call this first)."""
     os.environ["XLA_FLAGS"] = (
@@ -233,7 +256,7 @@ def limit_threads(threads: int) -> None:
     ).strip()
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(threads)
-    import torch  # noqa: PLC0415
+    import torch
 
     torch.set_num_threads(threads)
 
@@ -242,8 +265,10 @@ def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
     """A table per problem and the `ratio` lines of deeplin over NumPyro."""
     dim = problem.width * problem.width * problem.depth + problem.width
     lines = [
-        f"problem {problem.name}: L={problem.depth}, d0=d_l={problem.width}, n={problem.n}, "
-        f"noise={problem.noise}, seed={problem.seed}, {dim} parameters, {problem.test_size} test points"
+        (
+            f"problem {problem.name}: L={problem.depth}, d0=d_l={problem.width}, n={problem.n}, "
+            f"noise={problem.noise}, seed={problem.seed}, {dim} parameters, {problem.test_size} test points"
+        )
     ]
     columns = [
         "chains",
@@ -286,10 +311,10 @@ def throughput(width: int = 400, n: int = 800, depth: int = 2, chains: int = 64,
     FLOP per chain-gradient = 2(3L − 1)·n·d² (issue #6: L forward products, L weight gradients and L − 1
     back-propagated products, 2 FLOP per multiply-add); the roofline fraction uses `PEAK_TFLOPS`.
     """
-    import torch  # noqa: PLC0415
+    import torch
 
-    from .deep_model import DeepPosterior  # noqa: PLC0415
-    from .hmc import StaticLeapfrog  # noqa: PLC0415
+    from .deep_model import DeepPosterior
+    from .hmc import StaticLeapfrog
 
     torch_dtype = {"float64": torch.float64, "float32": torch.float32}[dtype]
     generator = np.random.default_rng(seed)

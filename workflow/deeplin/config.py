@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -196,11 +197,19 @@ def _cross_field_messages(config: dict) -> list[str]:
     return messages
 
 
-def validate_config(config: Mapping[str, Any] | Any, sources: Iterable[str | Path] = ()) -> dict:
+def validate_config(
+    config: Mapping[str, Any] | Any,
+    sources: Iterable[str | Path] = (),
+    cli_overrides: Mapping[str, Any] | None = None,
+) -> dict:
     """Validated copy of ``config`` with defaults filled in; raises ConfigError listing every problem.
 
     ``sources`` are the files ``config`` was read from: YAML keeps the last of two equal keys silently, so
-    they are re-read here to report duplicate keys as well.
+    they are re-read here to report duplicate keys as well. ``cli_overrides`` are the values given on the
+    command line (Snakemake's ``--config``, already merged into ``config``): Snakemake parses a nested value
+    such as ``sampler={"chains": 4}`` with YAML's base loader, which keeps every scalar a string, so at
+    those paths (and only there) a string that reads as the schema's integer, number or boolean is
+    converted. The same string in a config file stays an error.
     """
     messages = [m for source in sources for m in find_duplicate_keys(source)]
     if not isinstance(config, Mapping):
@@ -208,6 +217,8 @@ def validate_config(config: Mapping[str, Any] | Any, sources: Iterable[str | Pat
         messages.append(f"<top level> = {value}: the config must be a mapping, got {type(config).__name__}")
         raise ConfigError(messages)
     config = copy.deepcopy(dict(config))
+    if cli_overrides:
+        _convert_cli_strings(config, cli_overrides, _schema())
     messages += _schema_messages(config, _schema())
     messages += _cross_field_messages(config)
     if messages:
@@ -216,6 +227,68 @@ def validate_config(config: Mapping[str, Any] | Any, sources: Iterable[str | Pat
         model.setdefault("width_ratios", [1.0] * model["depth"])
         get_readout(model["readout"])
     return config
+
+
+def _subschema(schema: Mapping, path: tuple) -> Mapping:
+    """The schema that applies at ``path`` (properties, then additionalProperties, list items); {} if none."""
+    for part in path:
+        if isinstance(part, int):
+            items = schema.get("items")
+            schema = items if isinstance(items, Mapping) else {}
+        else:
+            extra = schema.get("additionalProperties")
+            schema = schema.get("properties", {}).get(part, extra if isinstance(extra, Mapping) else {})
+    return schema
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NOT_CONVERTED = object()
+
+
+def _from_cli_string(text: str, types: Any) -> Any:
+    """``text`` as the first schema type it reads as (integer, number, boolean); else _NOT_CONVERTED."""
+    types = [types] if isinstance(types, str) else list(types or [])
+    if "string" in types:
+        return _NOT_CONVERTED  # a string is valid here as it stands
+    stripped = text.strip()
+    for kind in types:
+        if kind in ("integer", "number") and _INTEGER.fullmatch(stripped):
+            return int(stripped)
+        if kind == "number" and _NUMBER.fullmatch(stripped):
+            return float(stripped)
+        if kind == "boolean" and stripped.lower() in ("true", "false"):
+            return stripped.lower() == "true"
+    return _NOT_CONVERTED
+
+
+def _has(container: Any, part: Any) -> bool:
+    """Whether ``container[part]`` exists (a key of a mapping or an index of a list)."""
+    if isinstance(container, Mapping):
+        return part in container
+    return isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container)
+
+
+def _convert_cli_strings(config: dict, overrides: Mapping[str, Any], schema: Mapping) -> None:
+    """Convert, in place, the command-line strings in ``config`` that read as their schema type."""
+
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*path, index))
+        elif isinstance(value, str) and path:
+            converted = _from_cli_string(value, _subschema(schema, path).get("type"))
+            parent: Any = config
+            for part in path[:-1]:
+                parent = parent[part] if _has(parent, part) else None
+            # Command-line values win Snakemake's merge: anything else here is not the override's value.
+            if converted is not _NOT_CONVERTED and _has(parent, path[-1]) and parent[path[-1]] == value:
+                parent[path[-1]] = converted
+
+    walk(overrides, ())
 
 
 def section_with_defaults(name: str, section: Mapping[str, Any]) -> dict:
@@ -229,13 +302,46 @@ def section_with_defaults(name: str, section: Mapping[str, Any]) -> dict:
     return section
 
 
+def _yaml_error_message(path: str | Path, error: yaml.YAMLError) -> str:
+    """``FILE:LINE:COLUMN: not valid YAML: problem (context)`` on one line, as compilers write it."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return f"{path}: not valid YAML: {' '.join(str(error).split())}"
+    mark = error.problem_mark or error.context_mark
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    text = f"{where}: not valid YAML: {error.problem or error.context}"
+    if error.context and error.problem:
+        context = error.context_mark
+        started = ""
+        if context and context != mark:
+            started = f" at line {context.line + 1}, column {context.column + 1}"
+        text += f" ({error.context}{started})"
+    return " ".join(text.split())
+
+
+def read_config_file(path: str | Path) -> Any:
+    """The YAML (or JSON) data of a config file; unreadable files and syntax errors raise ConfigError.
+
+    Syntax errors name the file, line and column (Snakemake reports only that a file "is not valid JSON or
+    YAML"), so a study can be checked with ``deeplin check-config`` before it is given to Snakemake.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such config file"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: is a directory, not a config file"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the config file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([_yaml_error_message(path, exc)]) from None
+
+
 def load_config(path: str | Path) -> dict:
     """Read a YAML file and validate it, duplicate keys included (plain YAML loading keeps the last one)."""
-    with open(path) as handle:
-        try:
-            data = yaml.safe_load(handle)
-        except yaml.YAMLError as exc:
-            raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+    data = read_config_file(path)
     if not isinstance(data, Mapping):
         raise ConfigError([f"{path}: the config must be a mapping, got {type(data).__name__}"])
     return validate_config(data, sources=[path])
@@ -253,7 +359,7 @@ def _key_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 
 def find_duplicate_keys(path: str | Path) -> list[str]:
-    """One message per repeated mapping key in a YAML or JSON file, at any depth, with both line numbers.
+    """One message per repeated mapping key in a YAML or JSON file, at any depth, naming both places.
 
     Snakemake (like yaml.safe_load and json.load) keeps the last of two equal keys without a word, so a
     second ``tanh-L1:`` silently replaces the first model; this finds them before any job is scheduled.
@@ -271,20 +377,22 @@ def find_duplicate_keys(path: str | Path) -> list[str]:
                 return
             seen.add(id(node))
             if isinstance(node, yaml.MappingNode):
-                first: dict[Any, int] = {}
+                first: dict[Any, tuple[int, int]] = {}
                 for key_node, value_node in node.value:
                     if key_node.tag == "tag:yaml.org,2002:merge":
                         continue  # `<<: *base` followed by overrides is the point of merge keys
                     name = _key_value(loader, key_node)
-                    line = key_node.start_mark.line + 1
+                    mark = key_node.start_mark
+                    line, column = mark.line + 1, mark.column + 1
                     label = key_node.value if isinstance(key_node, yaml.ScalarNode) else f"<{key_node.tag}>"
                     if name in first:
-                        at = f"lines {first[name]} and {line}" if first[name] != line else f"line {line}, twice,"
+                        first_line, first_column = first[name]
                         key = _key((*where, str(label)))
                         why = "a YAML loader silently keeps only the last"
-                        found.append((line, f"{key}: duplicate key ({at} of {path.name}); {why}"))
+                        at = f"{path}:{line}:{column} (first at line {first_line}, column {first_column})"
+                        found.append((line, f"{key}: duplicate key at {at}; {why}"))
                     else:
-                        first[name] = line
+                        first[name] = (line, column)
                     walk(value_node, (*where, str(label)))
             elif isinstance(node, yaml.SequenceNode):
                 for index, item in enumerate(node.value):
