@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from deeplin.config import section_with_defaults
+from deeplin.diagnostics import failed_checks
+
 THEORY = 0.12
 WIDTHS = (32, 64, 128)
 OFFSETS = np.array([-2e-3, -1e-3, 0.0, 1e-3, 2e-3])  # per-seed spread: zero mean, known SE
@@ -23,6 +26,9 @@ def metrics_record(width: int, seed: int, deep: float, **posterior_overrides) ->
         "step_sizes": [0.1, 0.1],  # lists are not table columns
     }  # fmt: skip
     posterior.update(posterior_overrides)
+    # the verdict a posterior job records, under the schema's default thresholds
+    failed = failed_checks(posterior, section_with_defaults("analysis", {}))
+    posterior.update(flagged_by=";".join(failed), passes_diagnostics=not failed)
     return {
         "model_name": "tanh-L1", "activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1,
         "width": width, "hidden_widths": [width], "alpha": 2.0, "n": 2 * width, "seed": seed,

@@ -106,7 +106,8 @@ def test_absurd_step_size_divergences_are_reported(tmp_path) -> None:
         _posterior(tmp_path, "div", absurd)
     metrics = _posterior(tmp_path, "div", dict(absurd, max_divergent_fraction=1.0))  # tolerated: reported
     assert metrics["divergences"] == 240 and metrics["accept_rate"] == 0.0
-    assert metrics["diagnostics_ok"] is False
+    assert metrics["passes_diagnostics"] is False
+    assert "divergences>0" in metrics["flagged_by"].split(";") and "accept_rate<0.3" in metrics["flagged_by"]
 
 
 def test_sign_readout_posterior_reports_classification_errors(tmp_path) -> None:

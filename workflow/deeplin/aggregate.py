@@ -91,26 +91,15 @@ def load_points(paths: Iterable[str | Path]) -> pd.DataFrame:
 def flag_points(points: pd.DataFrame, rules: Mapping) -> pd.DataFrame:
     """Add `flagged_by` (the failed diagnostics, ';'-separated, '' when none), `passes_diagnostics` and `used`.
 
+    The verdict is the one each point's posterior job recorded (deeplin.diagnostics, from the study's
+    `analysis` thresholds), never decided again here; a point without a recorded verdict is flagged.
     `rules` is the config's `analysis` section; `used` marks the points that enter summaries and fits.
     """
     out = points.copy()
-    reasons = pd.DataFrame(
-        {
-            f"rhat>{rules['max_rhat']}": out["deep_rhat_max"] > rules["max_rhat"],
-            f"potential_rhat>{rules['max_rhat']}": out["deep_potential_rhat"] > rules["max_rhat"],
-            f"rhat_fraction<{rules['min_rhat_fraction']}": out["deep_rhat_fraction_ok"]
-            < rules["min_rhat_fraction"],
-            f"divergences>{rules['max_divergences']}": out["deep_divergences"] > rules["max_divergences"],
-            f"accept_rate<{rules['min_accept_rate']}": out["deep_accept_rate_min"] < rules["min_accept_rate"],
-            "non-finite error": ~np.isfinite(out[[ERRORS["deep"], ERRORS["nishimori"]]].astype(float)).all(
-                axis=1
-            ),
-        }
-    )
-    # A missing diagnostic (NaN) compares False above; it is a failure too.
-    for column in ("deep_rhat_max", "deep_potential_rhat", "deep_rhat_fraction_ok", "deep_accept_rate_min"):
-        reasons[f"{column} missing"] = out[column].isna()
-    out["flagged_by"] = reasons.apply(lambda row: ";".join(row.index[row.to_numpy(bool)]), axis=1).astype(str)
+    missing = pd.Series("verdict missing", index=out.index)
+    recorded = out.pop("deep_flagged_by") if "deep_flagged_by" in out else missing
+    out = out.drop(columns=["deep_passes_diagnostics"], errors="ignore")
+    out["flagged_by"] = recorded.where(recorded.notna(), missing).astype(str)
     out["passes_diagnostics"] = out["flagged_by"] == ""
     out["used"] = out["passes_diagnostics"] | (not rules["exclude_flagged"])
     return out

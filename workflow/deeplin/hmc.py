@@ -570,11 +570,14 @@ class _Progress:
         width = 24
         filled = int(width * done / self.total)
         rate = (done - self.start) / max(now - self.t0, 1e-9)
-        divergent = int(state.divergences_warmup.sum() + state.divergences.sum())
+        # Warm-up divergences are part of finding the step size; only sampling ones count against the run.
+        warmup_divergent = int(state.divergences_warmup.sum())
+        sampling_divergent = int(state.divergences.sum())
         step = float(state.step_size.mean())
         return (
             f"HMC [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} {phase} "
-            f"{rate:.1f} it/s, mean step {step:.3g}, divergences {divergent}"
+            f"{rate:.1f} it/s, mean step {step:.3g}, divergences: warm-up {warmup_divergent}, "
+            f"sampling {sampling_divergent}"
         )
 
 

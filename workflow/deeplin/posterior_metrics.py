@@ -20,7 +20,7 @@ import warnings
 import arviz
 import numpy as np
 
-RHAT_THRESHOLD = 1.01
+from .diagnostics import RHAT_OK as RHAT_THRESHOLD
 DIAGNOSTIC_POINTS = 128
 
 

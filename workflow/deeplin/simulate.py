@@ -10,11 +10,13 @@ import logging
 import math
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from .config import section_hash
+from .config import section_hash, section_with_defaults
+from .diagnostics import failed_checks, verdict_line, verdict_thresholds
 from .glm_twin import conjugate_posterior
 from .io import atomic_write, provenance, write_json
 from .layers import layer_coefficients
@@ -173,8 +175,12 @@ def sampling_problem(by_chain: np.ndarray, potential: np.ndarray, divergences: i
 
 
 def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | None = None,
-                   checkpoint: str | None = None, checkpoint_seconds: float = 0.0) -> dict:  # fmt: skip
+                   checkpoint: str | None = None, checkpoint_seconds: float = 0.0,
+                   thresholds: Mapping | None = None) -> dict:  # fmt: skip
     """Sample the deep student's posterior with batched HMC and write the SPEC §1.4 metrics.
+
+    ``thresholds`` (an `analysis` section; the schema's defaults when None) decide the point's one
+    diagnostics verdict, recorded as `flagged_by` and `passes_diagnostics` and logged as the last line.
 
     With ``checkpoint``, the chains are saved there every ``checkpoint_seconds`` and a matching checkpoint
     left by a killed run is resumed (same numbers as an uninterrupted run); it is deleted on success.
@@ -279,15 +285,13 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
         seconds_warmup=float(result.seconds_warmup),
         seconds_sampling=float(result.seconds_sampling),
     )
-    # A point passes when no sampling transition diverged and the chains agree (R-hat, SPEC §1.4).
-    metrics["diagnostics_ok"] = bool(
-        metrics["divergences"] == 0
-        and metrics["rhat_fraction_ok"] >= 0.95
-        and metrics["potential_rhat"] <= 1.01
-    )
+    # The point's one verdict (deeplin.diagnostics): every table, figure and check reads these two fields.
+    thresholds = verdict_thresholds(section_with_defaults("analysis", thresholds or {}))
+    flagged_by = failed_checks(metrics, thresholds)
+    metrics.update(flagged_by=";".join(flagged_by), passes_diagnostics=not flagged_by, verdict_thresholds=thresholds)
     metrics.update(theory_at(model, meta["alpha"]))
-    metrics["provenance"] = provenance(section_hash({"data": meta["provenance"]["config_hash"], "sampler": sampler}),
-                                       device=str(device))  # fmt: skip
+    metrics["provenance"] = provenance(section_hash({"data": meta["provenance"]["config_hash"], "sampler": sampler,
+                                                     "verdict": thresholds}), device=str(device))  # fmt: skip
     if draws_out:
         mean = by_chain.reshape(-1, by_chain.shape[-1]).mean(axis=0)
         var = by_chain.reshape(-1, by_chain.shape[-1]).var(axis=0, ddof=1)
@@ -296,9 +300,14 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
                                 provenance=np.array(json.dumps(metrics["provenance"], sort_keys=True)))  # fmt: skip
     write_json(out, metrics)  # last: the metrics file is the job's sign of completion
     remove_checkpoint(checkpoint)
-    log.info("posterior %s: error %.4g (corrected %.4g, Nishimori %.4g, theory %.4g), R-hat max %.3f, %.1f s",
-             where, metrics["error_raw"], metrics["error_corrected"], metrics["error_nishimori"],
-             metrics["theory_error"], metrics["rhat_max"], seconds)  # fmt: skip
+    log.info("posterior %s: warm-up %.1f s (%d divergent transitions, not counted against the run), sampling "
+             "%.1f s (%d divergent of %d transitions), %d gradients in all", where, metrics["seconds_warmup"],
+             metrics["divergences_warmup"], metrics["seconds_sampling"], metrics["divergences"],
+             chains * config.samples, metrics["n_gradients"])  # fmt: skip
+    log.info("posterior %s: error %.4g (corrected %.4g, Nishimori %.4g, theory %.4g), %.1f s", where,
+             metrics["error_raw"], metrics["error_corrected"], metrics["error_nishimori"], metrics["theory_error"],
+             seconds)  # fmt: skip
+    log.info("posterior %s: %s", where, verdict_line(metrics, thresholds))
     return metrics
 
 

@@ -12,11 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import load_points
+from .aggregate import flag_points, load_points
+from .diagnostics import RHAT_OK
 
-def point_rows(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """One row per metrics.json, as in results/tables/simulations.csv (deeplin.aggregate.load_points)."""
-    return load_points(paths)
+
+def point_rows(paths: Iterable[str | Path], include_flagged: bool = False) -> pd.DataFrame:
+    """The points that enter the checks: one row per metrics.json, as in simulations.csv.
+
+    Each point carries the verdict its posterior job recorded (deeplin.diagnostics); flagged points are left
+    out unless ``include_flagged``, as summary.csv leaves them out by default (`analysis.exclude_flagged`).
+    """
+    points = flag_points(load_points(paths), {"exclude_flagged": not include_flagged})
+    return points
 
 
 def _mean_se(values: pd.Series) -> tuple[float, float]:
@@ -69,17 +76,27 @@ def _percent(mask: pd.Series) -> str:
 
 
 def report(points: pd.DataFrame) -> str:
-    """The issue #3 acceptance numbers as text."""
-    groups = group_summary(points)
-    potential_rhat = points.get("deep_potential_rhat", pd.Series([math.nan]))
-    direct_vs_nishimori = _mean_se(points["deep_error_corrected"] - points["deep_error_nishimori"])
+    """Simulations against theory as text: the verdicts, then the numbers over the points that are used."""
+    used = points[points["used"]]
+    flagged = points[~points["passes_diagnostics"]]
+    reasons = pd.Series([r for text in flagged["flagged_by"] for r in text.split(";")]).value_counts()
+    verdict = f"diagnostics verdict (recorded by each posterior job): {len(points) - len(flagged)} pass"
+    if len(flagged):
+        verdict += f", {len(flagged)} flagged ({', '.join(f'{name}: {count}' for name, count in reasons.items())})"
+        verdict += (f"; the {len(points) - len(used)} flagged are excluded below (--include-flagged keeps them)"
+                    if len(used) < len(points) else "; flagged points are included below")  # fmt: skip
+    if used.empty:
+        return f"points: {len(points)}; used: 0\n{verdict}\nno point passes the diagnostics: nothing to compare"
+    groups = group_summary(used)
+    potential_rhat = used.get("deep_potential_rhat", pd.Series([math.nan]))
+    direct_vs_nishimori = _mean_se(used["deep_error_corrected"] - used["deep_error_nishimori"])
     lines = [
-        f"points: {len(points)}; groups (model, width, alpha): {len(groups)}",
-        f"R-hat (max over test predictions) <= 1.01 at {_percent(points['deep_rhat_max'] <= 1.01)} of points;"
-        f" >=95% of test points <= 1.01 at {_percent(points['deep_rhat_fraction_ok'] >= 0.95)} of points;"
-        f" R-hat of the potential <= 1.01 at {_percent(potential_rhat <= 1.01)}",
-        f"sampling divergences: {int(points['deep_divergences'].sum())} in total",
-        "pooled over all points: direct (corrected) - Nishimori = {:.4f} +- {:.4f} (SE over points)".format(
+        f"points: {len(points)}; used: {len(used)}; groups (model, width, alpha): {len(groups)}",
+        verdict,
+        f"R-hat (max over test predictions) <= {RHAT_OK} at {_percent(used['deep_rhat_max'] <= RHAT_OK)} of"
+        f" used points; R-hat of the potential <= {RHAT_OK} at {_percent(potential_rhat <= RHAT_OK)}",
+        f"sampling divergences: {int(used['deep_divergences'].sum())} in total",
+        "pooled over used points: direct (corrected) - Nishimori = {:.4f} +- {:.4f} (SE over points)".format(
             *direct_vs_nishimori
         ),
         f"Nishimori vs direct within 2 SE in {int(groups['nishimori_within_2se'].sum())}/{len(groups)}"
@@ -87,12 +104,12 @@ def report(points: pd.DataFrame) -> str:
         f" mean |direct - Nishimori| / SE = "
         f"{(groups['direct_minus_nishimori'].abs() / groups['direct_minus_nishimori_se']).mean():.2f}",
     ]
-    if "twin_estimator_on_deep_error" in points:
-        estimator = points["twin_estimator_on_deep_error"]
-        difference, difference_se = _mean_se(points["deep_error_corrected"] - estimator)
+    if "twin_estimator_on_deep_error" in used:
+        estimator = used["twin_estimator_on_deep_error"]
+        difference, difference_se = _mean_se(used["deep_error_corrected"] - estimator)
         lines.append(
             "deep posterior vs the GLM-optimal estimator on the same deep data: correlation over points "
-            f"{points['deep_error_corrected'].corr(estimator):.4f}; paired difference {difference:+.4f} +- "
+            f"{used['deep_error_corrected'].corr(estimator):.4f}; paired difference {difference:+.4f} +- "
             f"{difference_se:.4f}"
         )
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.precision", 4):
