@@ -2,24 +2,30 @@
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= all
+# The study to run: config.yaml (the default study) or a file such as workflow/studies/validation.yaml.
+CONFIG ?= config.yaml
 SNAKEMAKE_ARGS ?=
+# Two pytest workers (the CI machine has 2 cores).
 PYTEST_ARGS ?=
-# Two pytest workers (the CI machine has 2 cores); the slowest test runs `make reproduce` itself.
 
+# Snakemake's jobs find `deeplin` next to the Python that runs Snakemake (the Snakefile sees to it).
 BIN := $(abspath $(VENV))/bin
-# Rules call the `deeplin` program: make the environment's bin directory visible to Snakemake's shells.
-export PATH := $(BIN):$(PATH)
 
 .PHONY: reproduce test install install-test dry-run lint benchmark clean
 
+# The study's config is checked first (a syntax error is named with file, line and column); its results and
+# its report go to the folder it names, results/<study>/.
 reproduce: install
-	$(BIN)/snakemake --cores $(CORES) --report results/report.html --report-after-run $(SNAKEMAKE_ARGS)
+	@results=$$($(BIN)/deeplin check-config --results-dir $(CONFIG)) && \
+	echo "study $(CONFIG): results in $$results/, report $$results/report.html" && \
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report $$results/report.html --report-after-run \
+		$(SNAKEMAKE_ARGS)
 
 test: install-test
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 dry-run: install
-	$(BIN)/snakemake -n $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake -n --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
 
 lint: install
 	$(BIN)/snakemake --lint

@@ -129,7 +129,7 @@ KILL_STUDY = {
     # ~3 s of sampling, a checkpoint every 0.2 s
     "sampler": {"chains": 4, "warmup": 200, "samples": 800, "leapfrog_steps": 8, "checkpoint_seconds": 0.2},
 }
-POINT = "results/sims/tanh-L1/d24/alpha2.0/seed0"
+POINT = "results/default/sims/tanh-L1/d24/alpha2.0/seed0"
 
 
 def _snakemake_command(repo: Path, workdir: Path, *args: str) -> list[str]:

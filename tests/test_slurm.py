@@ -29,7 +29,7 @@ from test_workflow import SIM_TINY
 pytestmark = pytest.mark.workflow
 
 PROFILE = "profiles/slurm"
-TARGET = "results/tables/simulations.csv"  # every per-point job and the table; the figures add nothing here
+TARGET = "results/default/tables/simulations.csv"  # every per-point job and the table; the figures add nothing here
 # test_workflow.py's tiny study (kept in step with it), one stand-in GPU per posterior job, sampling on CPU.
 STUDY = {**SIM_TINY, "sampler": {**SIM_TINY["sampler"], "gpus": 1, "gpu_model": GPU_TYPE, "device": "cpu"}}
 # Jobs per simulation point that must go through SLURM; every other rule is a localrule.
@@ -140,8 +140,8 @@ def assert_same_table(a: Path, b: Path) -> None:
 def assert_same_results(slurm: Path, local: Path) -> int:
     """The SLURM run's per-point files and table equal the local run's; return how many files compared."""
     compared = 0
-    points = sorted(p.relative_to(local) for p in (local / "results/sims").glob("*/*/*/*"))
-    assert points and points == sorted(p.relative_to(slurm) for p in (slurm / "results/sims").glob("*/*/*/*"))
+    points = sorted(p.relative_to(local) for p in (local / "results/default/sims").glob("*/*/*/*"))
+    assert points and points == sorted(p.relative_to(slurm) for p in (slurm / "results/default/sims").glob("*/*/*/*"))
     for point in points:
         for name in ("data.npz", "posterior_summary.npz"):
             assert_same_arrays(slurm / point / name, local / point / name)

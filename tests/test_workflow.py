@@ -47,7 +47,7 @@ def test_theory_rule_end_to_end_and_incremental(repo: Path, tmp_path: Path) -> N
     config = write_config(tmp_path / "study.yaml", TINY)
     snakemake(repo, tmp_path, "--configfile", str(config))
     for model, spec in TINY["models"].items():
-        folder = tmp_path / "results" / "theory" / model
+        folder = tmp_path / "results" / "default" / "theory" / model
         rows = list(csv.DictReader((folder / "curve.csv").open()))
         coefficients = json.loads((folder / "coefficients.json").read_text())
         assert len(rows) == 4 and coefficients["depth"] == spec["depth"]
@@ -59,8 +59,8 @@ def test_theory_rule_end_to_end_and_incremental(repo: Path, tmp_path: Path) -> N
         for row, ref in zip(rows, expected, strict=True):
             assert float(row["q"]) == pytest.approx(ref["q"], rel=1e-12)
             assert float(row["error"]) == pytest.approx(ref["error"], rel=1e-12)
-        assert (tmp_path / "results" / "logs" / "theory" / f"{model}.log").exists()
-    before = (tmp_path / "results/theory/tanh-L1/curve.csv").read_bytes()
+        assert (tmp_path / "results" / "default" / "logs" / "theory" / f"{model}.log").exists()
+    before = (tmp_path / "results/default/theory/tanh-L1/curve.csv").read_bytes()
 
     # Nothing changed: nothing to do.
     assert "Nothing to be done" in snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
@@ -72,8 +72,8 @@ def test_theory_rule_end_to_end_and_incremental(repo: Path, tmp_path: Path) -> N
     dry = snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
     assert "wildcards: model=erf-L2" in dry and "wildcards: model=tanh-L1" not in dry
     snakemake(repo, tmp_path, "--configfile", str(config))
-    assert (tmp_path / "results/theory/tanh-L1/curve.csv").read_bytes() == before
-    rows = list(csv.DictReader((tmp_path / "results/theory/erf-L2/curve.csv").open()))
+    assert (tmp_path / "results/default/theory/tanh-L1/curve.csv").read_bytes() == before
+    rows = list(csv.DictReader((tmp_path / "results/default/theory/erf-L2/curve.csv").open()))
     assert {float(r["noise"]) for r in rows} == {0.2}
 
 
@@ -147,19 +147,19 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
     config = write_config(tmp_path / "study.yaml", study)
     snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
     # the complete run: one point's files, logs and benchmarks, the tables, the figures
-    point = tmp_path / "results/sims/tanh-L2/d4/alpha1.0/seed0"
+    point = tmp_path / "results/default/sims/tanh-L2/d4/alpha1.0/seed0"
     metrics = json.loads((point / "metrics.json").read_text())
     assert metrics["n"] == 4 and metrics["hidden_widths"] == [4, 4] and metrics["seed"] == 0
     assert {"error_raw", "error_corrected", "error_nishimori", "rhat_max", "theory_error"} <= set(metrics["posterior"])
     assert metrics["glm_twin"]["glm_method"] == "conjugate"
     for name in ("data", "posterior", "glm_twin"):
         assert (point / f"{name}.log").exists() and (point / f"{name}.benchmark.tsv").exists()
-    rows = list(csv.DictReader((tmp_path / "results/tables/simulations.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "results/default/tables/simulations.csv").open()))
     assert len(rows) == 1 and rows[0]["model"] == "tanh-L2" and rows[0]["used"] == "True"
     assert rows[0]["config_hash"] == metrics["provenance"]["config_hash"]
     for figure in ("error_vs_alpha", "gap_vs_width", "universality", "diagnostics", "rulegraph"):
-        assert (tmp_path / f"results/figures/{figure}.png").stat().st_size > 10_000, figure
-    provenance = list(csv.DictReader((tmp_path / "results/provenance.csv").open()))
+        assert (tmp_path / f"results/default/figures/{figure}.png").stat().st_size > 10_000, figure
+    provenance = list(csv.DictReader((tmp_path / "results/default/provenance.csv").open()))
     assert len(provenance) == 2 + 5 + 1 and all(r["deeplin_version"] and r["config_hash"] for r in provenance)
     downstream = {"point_metrics": 1, "aggregate": 1, "plot": 4, "provenance": 1, "all": 1}
     point_jobs = {"simulate_data": 1, "deep_posterior": 1, "glm_twin": 1, **downstream}
@@ -199,7 +199,7 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
     assert change(lambda c: c["sampler"].update(checkpoint_seconds=1), run=False) == {}
 
     # The report: every figure and table with its caption rendered from this config, and the provenance.
-    snakemake(repo, tmp_path, "--configfile", str(config), "--report", "results/report.html")
-    report = (tmp_path / "results/report.html").read_text(errors="replace")
+    snakemake(repo, tmp_path, "--configfile", str(config), "--report", "results/default/report.html")
+    report = (tmp_path / "results/default/report.html").read_text(errors="replace")
     assert "Sampler diagnostics, one point per simulation" in report and "simulations.csv" in report
     assert "provenance.csv" in report and "Where each result file of this run came from" in report

@@ -66,7 +66,7 @@ def main() -> None:
         workdir = Path(tmp)
         _copy_tree(workdir)
         shutil.copy(Path(args.config).resolve(), workdir / "study0.yaml")
-        report = ["--report", "results/report.html", "--report-after-run"]
+        report = ["--report", "results/default/report.html", "--report-after-run"]
         full, log = _snakemake(workdir, args.cores, "--configfile", "study0.yaml", *report)
         print(f"study from scratch ({args.config}, --cores {args.cores}): {full:.1f} s, {_job_count(log)} jobs")
         config = yaml.safe_load((workdir / "study0.yaml").read_text())

@@ -7,23 +7,24 @@ rule aggregate:
         sim_outputs(),
     output:
         simulations=report(
-            "results/tables/simulations.csv",
+            f"{RESULTS}/tables/simulations.csv",
             caption="../report/simulations.rst",
             category="Tables",
         ),
         summary=report(
-            "results/tables/summary.csv", caption="../report/summary.rst", category="Tables"
+            f"{RESULTS}/tables/summary.csv", caption="../report/summary.rst", category="Tables"
         ),
         scaling=report(
-            "results/tables/scaling.csv", caption="../report/scaling.rst", category="Tables"
+            f"{RESULTS}/tables/scaling.csv", caption="../report/scaling.rst", category="Tables"
         ),
-        provenance="results/tables/provenance.json",
+        provenance=f"{RESULTS}/tables/provenance.json",
     params:
         analysis=json.dumps(config["analysis"], sort_keys=True),
+        out_dir=lambda wildcards, output: Path(output.simulations).parent,
     log:
-        "results/logs/aggregate.log",
+        f"{RESULTS}/logs/aggregate.log",
     benchmark:
-        "results/benchmarks/aggregate.tsv"
+        f"{RESULTS}/benchmarks/aggregate.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -33,7 +34,7 @@ rule aggregate:
         "../../envs/deeplin.yaml"
     shell:
         "deeplin --verbose aggregate --metrics {input} --analysis {params.analysis:q}"
-        " --out-dir results/tables 2> {log}"
+        " --out-dir {params.out_dir} 2> {log}"
 
 
 # Every result file's provenance (package version, git commit, config hash, device) in one table for the report.
@@ -41,11 +42,13 @@ rule provenance:
     input:
         provenance_inputs(),
     output:
-        report("results/provenance.csv", caption="../report/provenance.rst", category="Provenance"),
+        report(f"{RESULTS}/provenance.csv", caption="../report/provenance.rst", category="Provenance"),
+    params:
+        # thousands of paths in a large study: they reach the CLI through a file, not the command line
+        listing=f"{RESULTS}/logs/provenance.files.txt",
     log:
-        "results/logs/provenance.log",
+        f"{RESULTS}/logs/provenance.log",
     localrule: True
-    conda:
-        "../../envs/deeplin.yaml"
-    shell:
-        "deeplin --verbose provenance --files {input} --out {output} 2> {log}"
+    run:
+        Path(params.listing).write_text("".join(f"{path}\n" for path in input))
+        shell("deeplin --verbose provenance --files-from {params.listing} --out {output} 2> {log}")

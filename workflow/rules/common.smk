@@ -1,7 +1,11 @@
 # Shared helpers: model lookups and output paths that encode the parameters (SPEC §2.1).
 import re
 
+from deeplin.diagnostics import verdict_thresholds
+
 MODELS = list(config["models"])
+# Every result of this study lives under its own folder, so that studies coexist.
+RESULTS = f"results/{config['study']}"
 
 
 def model_param(key):
@@ -11,12 +15,13 @@ def model_param(key):
 
 def theory_outputs():
     return expand(
-        "results/theory/{model}/{name}", model=MODELS, name=["coefficients.json", "curve.csv"]
+        f"{RESULTS}/theory/{{model}}/{{name}}", model=MODELS, name=["coefficients.json", "curve.csv"]
     )
 
 
 SIM = config["simulation"]
 SAMPLER = config["sampler"]
+VERDICT = verdict_thresholds(config["analysis"])
 
 
 def posterior_gpu_resources():
@@ -27,7 +32,7 @@ def posterior_gpu_resources():
     if SAMPLER["gpu_model"]:
         request["gpu_model"] = SAMPLER["gpu_model"]
     return request
-POINT = "results/sims/{model}/d{width}/alpha{alpha}/seed{seed}"
+POINT = f"{RESULTS}/sims/{{model}}/d{{width}}/alpha{{alpha}}/seed{{seed}}"
 
 
 wildcard_constraints:
@@ -40,7 +45,7 @@ wildcard_constraints:
 def graph_stand_in_study():
     """The smallest valid study whose rules and edges are this study's (one stand-in model)."""
     model = {"activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1}
-    study = {"models": {"graph-model": model}, "theory": {"alpha_num": 2}, "plots": config["plots"]}
+    study = {"study": config["study"], "models": {"graph-model": model}, "theory": {"alpha_num": 2}, "plots": config["plots"]}
     if sim_points():
         study["simulation"] = {"models": ["graph-model"], "widths": [2], "alphas": [1.0], "seeds": 1}
     return study
@@ -67,10 +72,10 @@ def sim_outputs():
 
 def provenance_inputs():
     """Every result file that records its provenance: theory coefficients, each point's files, the tables'."""
-    files = expand("results/theory/{model}/coefficients.json", model=MODELS)
+    files = expand(f"{RESULTS}/theory/{{model}}/coefficients.json", model=MODELS)
     point_files = ["data.npz", "posterior.json", "posterior_summary.npz", "glm_twin.json", "metrics.json"]
     files += [f"{POINT}/{name}".format(**p) for p in sim_points() for name in point_files]
-    return files + (["results/tables/provenance.json"] if sim_points() else [])
+    return files + ([f"{RESULTS}/tables/provenance.json"] if sim_points() else [])
 
 
 TABLES = ["simulations", "summary", "scaling"]
@@ -79,7 +84,7 @@ SIM_FIGURES = ["error_vs_alpha", "gap_vs_width", "universality", "diagnostics"]
 
 def table_outputs():
     """The aggregated tables, when the study simulates anything."""
-    return expand("results/tables/{table}.csv", table=TABLES) if sim_points() else []
+    return expand(f"{RESULTS}/tables/{{table}}.csv", table=TABLES) if sim_points() else []
 
 
 def figure_names():
@@ -88,13 +93,13 @@ def figure_names():
 
 
 def figure_outputs():
-    return expand("results/figures/{figure}.{ext}", figure=figure_names(), ext=["png", "pdf"]) + expand(
-        "results/figures/rulegraph.{ext}", ext=["dot", "png", "pdf"]
+    return expand(f"{RESULTS}/figures/{{figure}}.{{ext}}", figure=figure_names(), ext=["png", "pdf"]) + expand(
+        f"{RESULTS}/figures/rulegraph.{{ext}}", ext=["dot", "png", "pdf"]
     )
 
 
 def plot_inputs(wildcards):
     """Tables for every figure; the theory curves only where they are drawn."""
-    curves = expand("results/theory/{model}/curve.csv", model=MODELS)
+    curves = expand(f"{RESULTS}/theory/{{model}}/curve.csv", model=MODELS)
     return table_outputs() + (curves if wildcards.figure == "error_vs_alpha" else [])
 

@@ -6,25 +6,26 @@ rule plot:
         plot_inputs,
     output:
         png=report(
-            "results/figures/{figure}.png",
+            f"{RESULTS}/figures/{{figure}}.png",
             caption="../report/figure.rst",
             category="Figures",
         ),
-        pdf="results/figures/{figure}.pdf",
+        pdf=f"{RESULTS}/figures/{{figure}}.pdf",
     params:
         plots=json.dumps(config["plots"], sort_keys=True),
-        tables=lambda wc: "--tables results/tables" if sim_points() else "",
+        tables=lambda wc: f"--tables {RESULTS}/tables" if sim_points() else "",
         curves=lambda wc: (
-            "--curves " + " ".join(f"results/theory/{m}/curve.csv" for m in MODELS)
+            "--curves " + " ".join(f"{RESULTS}/theory/{m}/curve.csv" for m in MODELS)
             if wc.figure == "error_vs_alpha"
             else ""
         ),
+        stem=lambda wildcards, output: output.png.removesuffix(".png"),
     wildcard_constraints:
         figure="|".join(SIM_FIGURES),
     log:
-        "results/logs/plot/{figure}.log",
+        f"{RESULTS}/logs/plot/{{figure}}.log",
     benchmark:
-        "results/benchmarks/plot/{figure}.tsv"
+        f"{RESULTS}/benchmarks/plot/{{figure}}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -34,17 +35,17 @@ rule plot:
         "../../envs/deeplin.yaml"
     shell:
         "deeplin --verbose plot {wildcards.figure} {params.tables} {params.curves}"
-        " --plots {params.plots:q} --out results/figures/{wildcards.figure} 2> {log}"
+        " --plots {params.plots:q} --out {params.stem} 2> {log}"
 
 
 rule rulegraph:
     output:
-        dot="results/figures/rulegraph.dot",
+        dot=f"{RESULTS}/figures/rulegraph.dot",
         png=report(
-            "results/figures/rulegraph.png", caption="../report/rulegraph.rst", category="Workflow"
+            f"{RESULTS}/figures/rulegraph.png", caption="../report/rulegraph.rst", category="Workflow"
         ),
-        pdf="results/figures/rulegraph.pdf",
-        config="results/figures/rulegraph.config.json",
+        pdf=f"{RESULTS}/figures/rulegraph.pdf",
+        config=f"{RESULTS}/figures/rulegraph.config.json",
     params:
         # The rule graph depends only on whether the study simulates: the inner `snakemake --rulegraph`
         # gets a stand-in study of that shape, so α, seeds or noise changes never rerun this job.
@@ -52,8 +53,9 @@ rule rulegraph:
         plots=json.dumps(config["plots"], sort_keys=True),
         python=sys.executable,
         snakefile=workflow.main_snakefile,
+        stem=lambda wildcards, output: output.png.removesuffix(".png"),
     log:
-        "results/logs/rulegraph.log",
+        f"{RESULTS}/logs/rulegraph.log",
     localrule: True
     conda:
         "../../envs/deeplin.yaml"
@@ -61,4 +63,4 @@ rule rulegraph:
         "echo {params.config:q} > {output.config} && "
         "{params.python} -m snakemake --snakefile {params.snakefile} --configfile {output.config}"
         " --rulegraph --nolock --quiet all 2>> {log}"
-        " | deeplin --verbose rulegraph --plots {params.plots:q} --out results/figures/rulegraph 2>> {log}"
+        " | deeplin --verbose rulegraph --plots {params.plots:q} --out {params.stem} 2>> {log}"

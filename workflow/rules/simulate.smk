@@ -45,6 +45,8 @@ rule deep_posterior:
         device=SAMPLER["device"],
         max_divergent_fraction=SAMPLER["max_divergent_fraction"],
         divergence_retries=SAMPLER["divergence_retries"],
+        # the thresholds of the point's one diagnostics verdict, recorded in posterior.json
+        verdict=json.dumps(VERDICT, sort_keys=True),
         checkpoint=f"{POINT}/posterior.checkpoint.pt",
     log:
         f"{POINT}/posterior.log",
@@ -66,7 +68,7 @@ rule deep_posterior:
         " --leapfrog-steps {params.leapfrog_steps} --target-accept {params.target_accept}"
         " --dtype {params.dtype} --device {params.device} --threads {threads}"
         " --max-divergent-fraction {params.max_divergent_fraction}"
-        " --divergence-retries {params.divergence_retries}"
+        " --divergence-retries {params.divergence_retries} --analysis {params.verdict:q}"
         # The checkpoint is no output: Snakemake would delete it before rerunning a killed job.
         " --checkpoint {params.checkpoint} --checkpoint-seconds {resources.checkpoint_seconds}"
         " --out {output.metrics} --summary-out {output.summary} 2> {log}"

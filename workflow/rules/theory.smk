@@ -3,8 +3,8 @@
 
 rule theory:
     output:
-        coefficients="results/theory/{model}/coefficients.json",
-        curve="results/theory/{model}/curve.csv",
+        coefficients=f"{RESULTS}/theory/{{model}}/coefficients.json",
+        curve=f"{RESULTS}/theory/{{model}}/curve.csv",
     params:
         activation=model_param("activation"),
         depth=model_param("depth"),
@@ -16,9 +16,9 @@ rule theory:
         spacing=config["theory"]["spacing"],
         scan_points=config["theory"]["scan_points"],
     log:
-        "results/logs/theory/{model}.log",
+        f"{RESULTS}/logs/theory/{{model}}.log",
     benchmark:
-        "results/benchmarks/theory/{model}.tsv"
+        f"{RESULTS}/benchmarks/theory/{{model}}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
