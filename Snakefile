@@ -1,4 +1,4 @@
-# deeplin: the deep Gaussian equivalence, from a config file to theory curves (SPEC §2.1).
+# deeplin: the deep Gaussian equivalence, from a config file to theory curves (docs/science.md).
 # Usage: snakemake --cores all [--configfile workflow/studies/<name>.yaml] [--report results/<study>/report.html --report-after-run]
 import json
 import os

@@ -1,25 +1,25 @@
-"""Independent reference implementation of the deeplin theory (SPEC §1.2 and §1.3).
+"""Independent reference implementation of the deeplin theory (docs/science.md).
 
 Written without looking at the production code, for use as a test oracle.  Only numpy and scipy are used,
 and the methods are chosen to be simple and robust rather than fast:
 
-* Layer recursion (SPEC §1.2): Gaussian expectations by ``scipy.integrate.quad`` over the real line.
-* Tanh readout (SPEC §1.3): q̂ = α E_ξ0 ∫dy (∂_ω Z_out)² / Z_out with
+* Layer recursion (Camilli et al. 2025): Gaussian expectations by ``scipy.integrate.quad`` over the real line.
+* Tanh readout (Barbier et al. 2019): q̂ = α E_ξ0 ∫dy (∂_ω Z_out)² / Z_out with
     - ξ0 (outer) : adaptive ``quad`` (see the evenness note below);
     - y (middle) : adaptive ``quad`` over [-1 - 12√Δ, 1 + 12√Δ] (outside, Z_out < e^{-72});
     - h (inner)  : h = η0ω + s t, both t-integrals (Z_out and ∂_ω Z_out) with one composite Gauss–Legendre
                    rule on t ∈ [-12, 12] (0.4-wide panels, 16 nodes each).  Its weights are positive, so
                    (∂Z)²/Z ≤ (η0/s)² ∫Dt t² N(y; f, Δ) holds for the discrete sums too: no 0/0 blow-ups in
                    the far y tails.
-* error (SPEC §1.3): nested adaptive ``quad`` (ξ0 outer, t inner).
-* Sign readout (SPEC §1.3): q̂ from the general definition with P(y|h) = Φ(yh/√Δ), y ∈ {±1} summed,
+* error (Barbier et al. 2019): nested adaptive ``quad`` (ξ0 outer, t inner).
+* Sign readout (Barbier et al. 2019): q̂ from the general definition with P(y|h) = Φ(yh/√Δ), y ∈ {±1} summed,
   h-integrals by adaptive ``quad`` with a break point at the step h = 0; the closed c-formula is *not* used.
 * Both q̂ integrands are even in ξ0 (f odd), so the outer integral is 2 ∫_0^10 (Gaussian tail < 1e-22).
 
 Verified accuracy (checks run outside this file, with this code):
-* coefficients: tanh L=1 gives ρ = 0.6057055, √ε = 0.1655757 (SPEC: 0.605706, 0.165576); erf agrees with the
-  closed forms of SPEC §1.2 to ≤ 1.1e-16 (depths 1..3); η0² + γ0 = σ_L to ≤ 1.4e-17.
-* linear_readout_q reproduces the SPEC check values (tanh(2x), L=2, Δ=0) to all 13 digits given (< 3e-14).
+* coefficients: tanh L=1 gives ρ = 0.6057055, √ε = 0.1655757 (check values: 0.605706, 0.165576); erf
+  agrees with its closed forms to ≤ 1.1e-16 (depths 1..3); η0² + γ0 = σ_L to ≤ 1.4e-17.
+* linear_readout_q reproduces the tests' check values (tanh(2x), L=2, Δ=0) to all 13 digits given (< 3e-14).
 * tanh_readout_qhat, against (a) a fully nested triple adaptive ``quad`` (inner t-integrals split at
   tanh(μ + s t) = y, epsrel 1e-13; ξ0 over the real line) at 4 points (tanh/erf, depths 1..3,
   Δ ∈ {0.01, 0.1, 1}, q ∈ {0, 0.6}): ≤ 4e-16 relative; (b) the same scheme tightened (t-panels 0.2 wide
@@ -30,7 +30,7 @@ Verified accuracy (checks run outside this file, with this code):
   point |q - q̂/(1+q̂)| ~ 3e-16.
 * tanh_readout_error agrees with a 300x300-node Gauss–Hermite evaluation of E_ξ0 Var_t[tanh(η0ω + s t)]
   (an equivalent form, since η0² + γ0 = σ_L) to ≤ 3e-15 relative, q ∈ [0, 1].
-* sign_readout_qhat_numeric agrees with the closed c-formula of SPEC §1.3 to ≤ 1.2e-15 relative for
+* sign_readout_qhat_numeric agrees with the closed c-formula of the sign readout to ≤ 1.2e-15 relative for
   Δ ∈ {0, 0.01, 0.1, 1}, q ∈ {0, 0.3, 0.7, 0.99}, tanh/erf coefficients.
 Timing (2-core CPU): one tanh q̂ ~1–3 s; one solve_tanh_readout ~10–17 s idle (~30 s on a loaded
 machine); one sign q̂ ~0.1–0.4 s.
@@ -56,7 +56,7 @@ def _gauss(z: float) -> float:
 
 
 def _gauss_expect(g: Callable[[float], float], var: float) -> float:
-    """E g(√var Z), Z ~ N(0,1), by adaptive quad over the real line (SPEC §1.2)."""
+    """E g(√var Z), Z ~ N(0,1), by adaptive quad over the real line."""
     sd = math.sqrt(var)
     return integrate.quad(lambda z: g(sd * z) * _gauss(z), -_INF, _INF, **_QKW)[0]
 
@@ -69,7 +69,7 @@ _ACTIVATIONS: dict[str, tuple[Callable[[float], float], Callable[[float], float]
 
 def _coefficients_from(phi: Callable[[float], float], dphi: Callable[[float], float],
                        depth: int) -> tuple[float, float, float]:
-    """Layer recursion of SPEC §1.2 for an arbitrary (odd) φ with derivative dphi."""
+    """Layer recursion (Camilli et al. 2025) for an arbitrary (odd) φ with derivative dphi."""
     sigma, eta0, gamma0 = 1.0, 1.0, 0.0
     for _ in range(depth):
         sigma_new = _gauss_expect(lambda x: phi(x) ** 2, sigma)
@@ -83,7 +83,7 @@ def _coefficients_from(phi: Callable[[float], float], dphi: Callable[[float], fl
 
 
 def coefficients(activation: str, depth: int) -> tuple[float, float, float]:
-    """(η0, γ0, σ_L) of the deep Gaussian equivalence, SPEC §1.2.
+    """(η0, γ0, σ_L) of the deep Gaussian equivalence (Camilli et al. 2025).
 
     activation: 'tanh' (φ = tanh) or 'erf' (φ(x) = erf(x/√2)); depth: L ≥ 1.
     """
@@ -96,7 +96,7 @@ def coefficients(activation: str, depth: int) -> tuple[float, float, float]:
 
 
 def linear_readout_q(alpha: float, eta0: float, gamma0: float, delta: float) -> float:
-    """Overlap q for the linear readout from the closed form of SPEC §1.3.
+    """Overlap q for the linear readout from its closed form (Barbier et al. 2019).
 
     With D = Δ + γ0, m = 1 - q: η0² m² + (D + η0²(α - 1)) m - D = 0, positive root m.
     """
@@ -108,7 +108,7 @@ def linear_readout_q(alpha: float, eta0: float, gamma0: float, delta: float) -> 
     return 1.0 - m
 
 
-# ---------------------------------------------------------------- tanh readout (SPEC §1.3)
+# ---------------------------------------------------------------- tanh readout
 
 def _composite_gauss_legendre(lo: float, hi: float, panel: float,
                                nodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,7 +136,7 @@ def _tanh_zout(y: float, mu: float, s: float, delta: float) -> tuple[float, floa
 
 
 def tanh_readout_qhat(q: float, alpha: float, eta0: float, gamma0: float, delta: float) -> float:
-    """q̂(q) for the tanh readout y = tanh(h) + √Δ noise, SPEC §1.3 (general RS definition).
+    """q̂(q) for the tanh readout y = tanh(h) + √Δ noise (general RS definition).
 
     q̂ = α E_ξ0 ∫dy (∂_ω Z_out)² / Z_out with ω = √q ξ0, s² = η0²(1-q) + γ0.
     Verified to ~1e-15 relative for 0.001 ≤ Δ ≤ 1 (module docstring); for much smaller Δ refine _T_NODES.
@@ -166,7 +166,7 @@ def tanh_readout_qhat(q: float, alpha: float, eta0: float, gamma0: float, delta:
 
 
 def tanh_readout_error(q: float, eta0: float, gamma0: float, sigma_L: float) -> float:
-    """Bayes error (against the clean output) of the tanh readout, SPEC §1.3.
+    """Bayes error (against the clean output) of the tanh readout.
 
     error = E tanh(√σ_L Z)² - E_ξ0 [(∫Dt tanh(η0ω + s t))²]; add Δ for error_noisy.
     """
@@ -186,9 +186,9 @@ def tanh_readout_error(q: float, eta0: float, gamma0: float, sigma_L: float) -> 
 
 
 def solve_tanh_readout(alpha: float, eta0: float, gamma0: float, delta: float) -> float:
-    """Fixed point q = q̂(q)/(1+q̂(q)) of the tanh readout (SPEC §1.3), by brentq on (0, 1).
+    """Fixed point q = q̂(q)/(1+q̂(q)) of the tanh readout, by brentq on (0, 1).
 
-    Returns the single root that brentq brackets; a Gaussian prior and odd f give one fixed point (SPEC §1.3).
+    Returns the single root that brentq brackets; a Gaussian prior and odd f are expected to give one.
     """
     def gap(q: float) -> float:
         qh = tanh_readout_qhat(q, alpha, eta0, gamma0, delta)
@@ -197,10 +197,10 @@ def solve_tanh_readout(alpha: float, eta0: float, gamma0: float, delta: float) -
     return optimize.brentq(gap, 0.0, 1.0, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=200)
 
 
-# ---------------------------------------------------------------- sign readout (SPEC §1.3)
+# ---------------------------------------------------------------- sign readout
 
 def sign_readout_qhat_numeric(q: float, alpha: float, eta0: float, gamma0: float, delta: float) -> float:
-    """q̂(q) for y = sign(h + √Δ noise) from the general definition of SPEC §1.3, by quadrature.
+    """q̂(q) for y = sign(h + √Δ noise) from the general RS definition, by quadrature.
 
     P(y|h) = Φ(yh/√Δ) (a step 1[yh > 0] when Δ = 0), y summed over {-1, +1}; the h-integrals (in t, with
     h = η0ω + s t) run over t ∈ [-12, 12] with a break point at the step t0 = -η0ω/s.

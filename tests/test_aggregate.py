@@ -1,4 +1,4 @@
-"""Aggregation on synthetic metrics files with known means, intervals and slopes (issue #4)."""
+"""Aggregation on synthetic metrics files with known means, intervals and slopes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bad input stops Snakemake before any job is scheduled, with a message naming the key (issue #5 item 5)."""
+"""Bad input stops Snakemake before any job is scheduled, with a message naming the key."""
 
 from __future__ import annotations
 

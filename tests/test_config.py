@@ -284,7 +284,7 @@ def test_shipped_studies_are_valid(study):
 
 
 
-# ---- exhaustive bad input, generated from the schema (issue #5 item 5) ----
+# ---- exhaustive bad input, generated from the schema ----
 #
 # Every key of the schema, at every level, gets values of each wrong kind (string, number, integral float,
 # boolean, null, list, mapping), values just past each bound (minimum/maximum; exclusive bounds exactly at
@@ -517,7 +517,7 @@ def test_generator_covers_every_schema_key() -> None:
     assert {c.owner for c in GENERATED} >= set(leaves)
 
 
-# ---- explicit cases of issue #5 item 5 that the generator does not make ----
+# ---- explicit bad-input cases that the generator does not make ----
 
 LIST_DUPLICATES = [
     ("widths", [16, 16]),

@@ -1,4 +1,4 @@
-"""Faults (issue #5 §4): interrupted posterior jobs resume from their checkpoints with identical numbers,
+"""Faults: interrupted posterior jobs resume from their checkpoints with identical numbers,
 diverging or non-finite runs fail (or retry with a smaller step) without writing a metric."""
 
 from __future__ import annotations

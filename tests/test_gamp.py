@@ -1,4 +1,4 @@
-"""Bayes-optimal GAMP and its state evolution on the finite-size GLM twin (SPEC §1.2–1.4).
+"""Bayes-optimal GAMP and its state evolution on the finite-size GLM twin (docs/science.md, 'GLM twin').
 
 Finite-size tolerances. At a state-evolution iterate q_t (q̂ = q/(1−q)), GAMP's estimate decouples into
 the scalar channel v̂ = (q̂ v + √q̂ w)/(1+q̂), w ⟂ v iid N(0,1) (Bayesian decoupling, Rangan 2011 Thm. 2).
@@ -207,7 +207,7 @@ def test_checks_have_power() -> None:
 def test_gamp_own_variance_and_error_estimate_track_theory() -> None:
     """1 − c̄ (GAMP's own overlap estimate) concentrates on q: it is α·mean(−∂g_out), an average over n
     samples, not a projection on the teacher (observed spread ≤ 0.16 √(q(1−q)/d) over 30 seeds). The
-    teacher-free Nishimori estimate of the test error (SPEC §1.4) matches the measured error."""
+    teacher-free Nishimori estimate of the test error (docs/science.md) matches the measured error."""
     d, seeds = FAST["d"], FAST["seeds"]
     for readout, delta in CASES:
         if (readout, delta) == ("tanh", 0.01):
@@ -228,7 +228,7 @@ def test_gamp_own_variance_and_error_estimate_track_theory() -> None:
 @pytest.mark.parametrize("alpha", ALPHAS)
 def test_linear_gamp_is_the_exact_posterior_mean(alpha: float) -> None:
     # y = η0 X v + noise of variance D = γ0 + Δ, v ~ N(0, I) ⇒ posterior precision I + (η0²/D) XᵀX and
-    # mean (η0/D)(I + (η0²/D) XᵀX)⁻¹ Xᵀ y, i.e. ridge with λ = D/η0² on (X, y/η0) (SPEC §1.4).
+    # mean (η0/D)(I + (η0²/D) XᵀX)⁻¹ Xᵀ y, i.e. ridge with λ = D/η0² on (X, y/η0) (the conjugate twin).
     d, delta = 1000, 0.1
     rng = np.random.default_rng(11)
     data = sample_glm(int(alpha * d), d, "linear", ETA0, GAMMA0, delta, rng)
@@ -271,7 +271,7 @@ def test_damping_keeps_the_fixed_point_and_caps_are_reported() -> None:
 
 
 def _likelihood(readout: str, delta: float):
-    """P(y | h) of the GLM twin (SPEC §1.1)."""
+    """P(y | h) of the GLM twin (Gaussian or, for sign, probit with the noise inside)."""
     if readout == "sign":
         return lambda y, h: special.ndtr(y * h / math.sqrt(delta))
     f = np.tanh if readout == "tanh" else (lambda h: h)
@@ -353,7 +353,7 @@ def test_predictors_match_their_integrals() -> None:
     s = np.sqrt(ETA0**2 * V + GAMMA0)
     tanh_pred = make_output("tanh", ETA0, GAMMA0, 0.1).predict(omega, V)
     for k in range(5):
-        # E f(η0 ω + s t), t ~ N(0,1) (SPEC §1.3) by adaptive quadrature
+        # E f(η0 ω + s t), t ~ N(0,1) (the RS predictor) by adaptive quadrature
         def moment(power: int, k: int = k) -> float:
             return integrate.quad(
                 lambda t: np.tanh(ETA0 * omega[k] + s[k] * t) ** power

@@ -1,5 +1,5 @@
-"""Bayes-optimal GLM theory (SPEC §1.3): closed forms, limits, Cui et al.'s values, internal identities,
-the sign readout by independent routes, and the multiple-root machinery."""
+"""Bayes-optimal GLM theory (Barbier et al., PNAS 2019; docs/science.md): closed forms, limits, Cui et al.'s
+values, internal identities, the sign readout by independent routes, and the multiple-root machinery."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_linear_mmse_solves_the_quadratic() -> None:
 
 
 def test_cui_krzakala_zdeborova_values() -> None:
-    # SPEC §1.3 check values: φ = tanh(2x), L = 2, Δ = 0, linear readout.
+    # Check values (docs/science.md, 'Check values'): φ = tanh(2x), L = 2, Δ = 0, linear readout.
     tanh2x = Activation(
         "tanh2x", "tanh(2x)", lambda x: np.tanh(2 * x), lambda x: 2 * (1 - np.tanh(2 * x) ** 2), True
     )
@@ -40,8 +40,8 @@ def test_cui_krzakala_zdeborova_values() -> None:
 
 @pytest.mark.parametrize("readout", ["linear", "tanh"])
 def test_small_and_large_alpha_limits(readout: str) -> None:
-    # SPEC §1.3: α → 0 gives the prior error σ_L (E f(√σ_L Z)² for f = tanh); α → ∞ gives γ0 for the
-    # linear readout (the depth's nonlinear part is never learnt).
+    # docs/science.md, 'Linear readout': α → 0 gives the prior error σ_L (E f(√σ_L Z)² for f = tanh);
+    # α → ∞ gives γ0 for the linear readout (the depth's nonlinear part is never learnt).
     channel = make_channel(readout, TANH2.eta0, TANH2.gamma0, 0.1)
     tiny = solve(channel, 1e-7)
     prior_error = channel.errors(0.0)[0]
@@ -86,7 +86,8 @@ def test_fisher_bound_holds(readout: str) -> None:
 
 
 def test_mutual_information_formula_equals_free_entropy_route() -> None:
-    # SPEC's I-MMSE integral vs −f_RS/α − H(Y|v,ξ)/n evaluated by the general machinery.
+    # The I-MMSE integral (docs/science.md, 'Mutual information per sample') vs −f_RS/α − H(Y|v,ξ)/n
+    # evaluated by the general machinery.
     for delta in (0.01, 0.1, 1.0):
         closed = LinearChannel(TANH2.eta0, TANH2.gamma0, delta)
         for alpha in (0.3, 1.0, 5.0):
@@ -97,7 +98,7 @@ def test_mutual_information_formula_equals_free_entropy_route() -> None:
 
 def test_mutual_information_matches_finite_size_log_determinant() -> None:
     # Y = η0 X v + √γ0 ξ + √Δ Z with X rows ~ N(0, I/d0): I(v, ξ; Y) = ½ log det(I + (η0²/D) X Xᵀ)
-    # + (n/2) log(1 + γ0/Δ) exactly; its d0 → ∞ limit per sample is SPEC's formula.
+    # + (n/2) log(1 + γ0/Δ) exactly; its d0 → ∞ limit per sample is the I-MMSE formula.
     rng = np.random.default_rng(7)
     eta0, gamma0, delta, d0 = TANH2.eta0, TANH2.gamma0, 0.1, 400
     for alpha in (0.5, 2.0):

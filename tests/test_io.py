@@ -1,4 +1,4 @@
-"""Atomic writes and provenance records (issue #5 §4, §6)."""
+"""Atomic writes and provenance records."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Layer recursion (SPEC §1.2) against closed forms, check values, the identity η0² + γ0 = σ_L and a
-Monte Carlo of wide random networks."""
+"""Layer recursion (docs/science.md, 'Layer recursion') against closed forms, check values, the identity
+η0² + γ0 = σ_L and a Monte Carlo of wide random networks."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_quadrature_matches_closed_forms(name: str, v: float) -> None:
 
 
 def test_tanh_check_values_from_spec() -> None:
-    # SPEC §1.2: φ = tanh, L = 1: ρ = 0.605706, √ε = 0.165576 (six digits given).
+    # φ = tanh, L = 1: ρ = 0.605706, √ε = 0.165576 (six digits; docs/science.md, 'Check values').
     c = layer_coefficients("tanh", 1)
     assert c.rho[0] == pytest.approx(0.605706, abs=5e-7)
     assert math.sqrt(c.epsilon[0]) == pytest.approx(0.165576, abs=5e-7)
@@ -69,7 +69,7 @@ def test_non_odd_activation_is_refused_with_reason() -> None:
 
 
 def _network_statistics(name: str, depth: int, width: int, n_inputs: int, rng) -> np.ndarray:
-    """One random teacher (SPEC §1.1): output variance, slope on the linear part, residual variance."""
+    """One random teacher (docs/science.md): output variance, slope on the linear part, residual variance."""
     act = ACTIVATIONS[name]
     d0 = width
     x = rng.standard_normal((n_inputs, d0)) / math.sqrt(d0)

@@ -1,5 +1,5 @@
 """The CLI's theory numbers against an independent implementation (tests/reference_theory.py, written
-from SPEC §1.2–1.3 without the production code): 1e-8 relative in q and the error (issue #2)."""
+from the formulas of docs/science.md without the production code): 1e-8 relative in q and the error."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_linear_readout_cli_matches_reference(capsys, activation: str, depth: in
     for row in _cli_rows(capsys, activation, depth, "linear", noise, ALPHAS):
         q = ref.linear_readout_q(float(row["alpha"]), eta0, gamma0, noise)
         assert float(row["q"]) == pytest.approx(q, rel=1e-8)
-        # SPEC §1.3: error = η0² (1 − q) + γ0 with the reference's own q and coefficients
+        # linear readout: error = η0² (1 − q) + γ0 with the reference's own q and coefficients
         assert float(row["error"]) == pytest.approx(eta0**2 * (1 - q) + gamma0, rel=1e-8)
 
 

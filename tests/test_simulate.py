@@ -1,5 +1,5 @@
-"""Finite-width simulation points (SPEC §1.1, §1.4): teachers and data, the deep posterior's estimators,
-and the GLM twin."""
+"""Finite-width simulation points (docs/science.md, 'Finite-size simulations'): teachers and data, the deep
+posterior's estimators, and the GLM twin."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_teacher_normalisation_and_student_forward_agree() -> None:
     c = layer_coefficients("tanh", 2)
     point = make_point("m", TANH_L2, 40, 1.5, 0, 300, c.eta0, c.gamma0)
     assert point.x_train.shape == (60, 40) and [w.shape for w in point.weights] == [(40, 40), (20, 40)]
-    # the stored test outputs are the SPEC §1.1 network of the stored weights
+    # the stored test outputs are the teacher network (X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l) of the stored weights
     h = deep_forward(point.x_test, point.weights, point.readout_weights, "tanh")
     assert np.array_equal(h, point.h_test)
     student = DeepPosterior(point.x_train, point.y_train, [40, 40, 20], "tanh", "linear", 0.1)
@@ -150,5 +150,5 @@ def test_nishimori_and_direct_estimators_agree_over_seeds(tmp_path) -> None:
         m = _posterior(tmp_path, f"n{seed}", sampler, model=model, width=10, alpha=2.0, seed=seed)
         diffs.append(m["error_corrected"] - m["error_nishimori"])
     diffs = np.array(diffs)
-    # E[direct − Nishimori] = 0 over teachers (SPEC §1.4); the spread over seeds sets the tolerance
+    # E[direct − Nishimori] = 0 over teachers (Nishimori identity); the spread over seeds sets the tolerance
     assert abs(diffs.mean()) < 3 * diffs.std(ddof=1) / math.sqrt(len(diffs)), diffs

@@ -1,4 +1,4 @@
-"""End-to-end timing (issue #6): the default study from scratch, then an incremental rerun after adding one α.
+"""End-to-end timing: the default study from scratch, then an incremental rerun after adding one α.
 
 Copies the checked-in tree to a temporary directory, runs Snakemake there with the given cores (the
 environment's `deeplin` on PATH), and prints wall times and job counts. Run with the project's venv:

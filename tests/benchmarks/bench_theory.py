@@ -1,4 +1,4 @@
-"""Benchmark: the tanh-readout theory curve on 80 α points (issue #2 §9).
+"""Benchmark: the tanh-readout theory curve on 80 α points.
 
 Prints wall seconds per curve on one thread and the accuracy of q and the error, measured against the
 same solver on grids refined 2× in every direction (h, y, ξ0), for several models and noise levels.

@@ -3,7 +3,7 @@
 munged, mariadbd, slurmdbd, slurmctld and slurmd (Debian 12's packages, Slurm 22.05) run in the foreground as
 children of this process, with their keys, sockets, databases, spool and logs in a private directory and free
 loopback ports. Only the configuration lives outside it, in /etc/slurm: SLURM's job steps drop SLURM_CONF, so
-that is the one place they read it from (SPEC §3). Files already there are set aside and put back at teardown.
+that is the one place they read it from. Files already there are set aside and put back at teardown.
 Teardown stops exactly the processes started here, by PID, and never touches daemons it did not start.
 
 By hand (as root):  .venv/bin/python tests/slurm/cluster.py   brings it up, waits for Enter, tears it down.
@@ -382,7 +382,7 @@ class LoopbackCluster:
         self._written.clear()
 
     def _slurm_conf(self) -> str:
-        """slurm.conf: SPEC §3's minimal one-node setup plus accounting through slurmdbd and a fake GPU."""
+        """slurm.conf: a minimal one-node setup plus accounting through slurmdbd and a fake GPU."""
         r = self.root
         return f"""\
 ClusterName={CLUSTER}

@@ -2,7 +2,8 @@
 
 Adding an activation is one entry in ``ACTIVATIONS``; everything else (config validation, the layer
 recursion, the CLI choices) reads this dictionary. Closed forms of the two Gaussian moments the layer
-recursion needs (SPEC §1.2) are attached where they exist so that quadrature can be cross-checked.
+recursion needs (docs/science.md, 'Layer recursion') are attached where they exist so that quadrature can
+be cross-checked.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ ACTIVATIONS: dict[str, Activation] = {
         torch_fn=lambda x: x.tanh(),
         torch_with_derivative=_tanh_pair,
     ),
-    # erf(x/√2): SPEC §1.2 closed forms E φ(√v Z)² = (2/π) arcsin(v/(1+v)), E φ′(√v Z) = √(2/(π(1+v))).
+    # erf(x/√2): closed forms E φ(√v Z)² = (2/π) arcsin(v/(1+v)), E φ′(√v Z) = √(2/(π(1+v))).
     "erf": Activation(
         name="erf",
         description="erf(x/sqrt(2))",
@@ -88,7 +89,7 @@ ACTIVATIONS: dict[str, Activation] = {
         torch_fn=lambda x: (x / _SQRT2).erf(),
         torch_with_derivative=_erf_pair,
     ),
-    # sin: SPEC §1.2 closed forms E sin²(√v Z) = (1 − e^{−2v})/2, E cos(√v Z) = e^{−v/2}.
+    # sin: closed forms E sin²(√v Z) = (1 − e^{−2v})/2, E cos(√v Z) = e^{−v/2}.
     "sin": Activation(
         name="sin",
         description="sine",
@@ -112,7 +113,8 @@ ACTIVATIONS: dict[str, Activation] = {
         torch_fn=lambda x: x,
         torch_with_derivative=lambda x: (x, x.new_ones(())),
     ),
-    # Known so that validation can explain why it is refused (SPEC §1.2): not odd, E relu(√v Z) ≠ 0.
+    # Known so that validation can explain why it is refused: not odd, E relu(√v Z) ≠ 0
+    # (docs/science.md, 'Equivalence theorem').
     "relu": Activation(
         name="relu",
         description="max(x, 0); not odd, rejected for the deep Gaussian equivalence",
@@ -130,8 +132,9 @@ ACTIVATIONS: dict[str, Activation] = {
 def non_odd_message(name: str) -> str:
     """Why a non-odd activation is refused (shared by config validation and the numerics)."""
     return (
-        f"activation '{name}' is not odd: the deep Gaussian equivalence (SPEC §1.2, Camilli et al. 2025) "
-        "needs zero-mean, odd activations. A non-odd φ such as ReLU has mean terms E φ(√σ Z) ≠ 0 that the "
+        f"activation '{name}' is not odd: the deep Gaussian equivalence (Camilli et al. 2025, "
+        "arXiv 2505.03577) needs zero-mean, odd activations. A non-odd φ such as ReLU has mean terms "
+        "E φ(√σ Z) ≠ 0 that the "
         "σ/ρ/ε recursion does not carry (they become random per-neuron biases in the next layer), so the "
         f"equivalent GLM would be wrong. Odd activations available: {', '.join(odd_activation_names())}."
     )
@@ -157,7 +160,7 @@ def get_activation(name: str, *, allow_non_odd: bool = False) -> Activation:
 
 @dataclass(frozen=True)
 class Readout:
-    """An output function f of the teacher (SPEC §1.1).
+    """An output function f of the teacher (docs/science.md, 'Deep teacher and Bayes-optimal student').
 
     ``likelihood`` is 'gaussian' for Y = f(h) + √Δ Z and 'probit' for Y = sign(h + √Δ Z) (noise inside).
     ``invertible`` readouts with Δ = 0 reveal h itself, which the GLM solver uses.

@@ -1,4 +1,4 @@
-"""Tables over the simulated points (issue #4): one tidy row per point, per-group summaries, gap scaling.
+"""Tables over the simulated points: one tidy row per point, per-group summaries, gap scaling.
 
 Pure pandas/numpy/scipy on records already read from disk; the CLI does the I/O. Standard errors and
 confidence intervals are over seeds (teachers and data), the randomness the theory averages over.
@@ -72,7 +72,7 @@ def point_record(record: Mapping) -> dict:
     row.update(_scalars(posterior, "deep_"))
     twin = {key.removeprefix("glm_"): value for key, value in record["glm_twin"].items()}
     row.update(_scalars(twin, "twin_"))
-    # Where the row came from (issue #5 §6): the point record's package version, commit and config hash.
+    # Where the row came from: the point record's package version, commit and config hash.
     origin = record.get("provenance", {})
     row.update({key: origin.get(key) for key in ("deeplin_version", "git_commit", "config_hash")})
     return row

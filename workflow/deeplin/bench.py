@@ -1,9 +1,9 @@
-"""Sampler benchmark (issue #6): deeplin's batched HMC against NumPyro's NUTS on the same deep posterior.
+"""Sampler benchmark: deeplin's batched HMC against NumPyro's NUTS on the same deep posterior.
 
-Both samplers see the same teacher, data and prior (SPEC §1.1), run back to back in one process at the same
-thread count, and are scored the same way: bulk ESS (ArviZ) of the posterior mean of the test predictions,
-median over test points, per second and per 1000 chain-gradient evaluations. Compile (JIT) time is timed
-apart from warm-up and sampling.
+Both samplers see the same teacher, data and prior (deeplin.teacher), run back to back in one process at
+the same thread count, and are scored the same way: bulk ESS (ArviZ) of the posterior mean of the test
+predictions, median over test points, per second and per 1000 chain-gradient evaluations. Compile (JIT)
+time is timed apart from warm-up and sampling.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class BenchProblem:
 
 
 PROBLEMS = {
-    "small": BenchProblem("small", depth=1, width=50, n=100),  # issue #6: L = 1, d0 = d1 = 50, n = 100
+    "small": BenchProblem("small", depth=1, width=50, n=100),  # L = 1, d0 = d1 = 50, n = 100
     "large": BenchProblem("large", depth=2, width=200, n=400),  # L = 2, d0 = 200, n = 400
 }
 
@@ -308,7 +308,7 @@ def throughput(width: int = 400, n: int = 800, depth: int = 2, chains: int = 64,
                device: str = "cpu", steps: int = 50, seed: int = 0) -> dict:  # fmt: skip
     """Chain-gradients per second of the static (on CUDA: graph-captured) leapfrog on a d = width network.
 
-    FLOP per chain-gradient = 2(3L − 1)·n·d² (issue #6: L forward products, L weight gradients and L − 1
+    FLOP per chain-gradient = 2(3L − 1)·n·d² (L forward products, L weight gradients and L − 1
     back-propagated products, 2 FLOP per multiply-add); the roofline fraction uses `PEAK_TFLOPS`.
     """
     import torch

@@ -392,7 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     theory = sub.add_parser(
-        "theory", help="asymptotic Bayes-optimal error of the equivalent GLM (SPEC §1.2-1.3)"
+        "theory",
+        help="asymptotic Bayes-optimal error of the equivalent GLM (Camilli et al. 2025; docs/science.md)",
     )
     # Only odd activations: the equivalence needs them (Camilli et al. 2025); relu is refused with the reason.
     activations = odd_activation_names()
@@ -426,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--out", required=True)
     data.set_defaults(func=_cmd_simulate_data)
 
-    post = sub.add_parser("sample-posterior", help="batched HMC on the deep student's posterior (SPEC §1.5)")
+    post = sub.add_parser("sample-posterior", help="batched HMC on the deep student's posterior")
     post.add_argument("--data", required=True, type=_input_file)
     post.add_argument("--chains", type=int, default=8)
     post.add_argument("--warmup", type=int, default=300)
@@ -450,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the config's analysis section as JSON: the thresholds of the point's diagnostics verdict")
     post.set_defaults(func=_cmd_sample_posterior)
 
-    twin = sub.add_parser("glm-twin", help="finite-size GLM twin: conjugate posterior or GAMP (SPEC §1.4)")
+    twin = sub.add_parser("glm-twin", help="finite-size GLM twin: conjugate posterior or GAMP")
     twin.add_argument("--data", required=True, type=_input_file)
     twin.add_argument("--out", required=True)
     twin.set_defaults(func=_cmd_glm_twin)

@@ -37,7 +37,7 @@ class ConfigError(ValueError):
 @functools.lru_cache(maxsize=4)
 def _cached_schema(activations: tuple[str, ...]) -> dict:
     """The schema read once per activation registry (validation runs per config and per CLI step)."""
-    # The schema lives in the workflow tree (SPEC §2.1); deeplin is installed editable from it.
+    # The schema lives in the workflow tree (workflow/schemas/); deeplin is installed editable from it.
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     model = schema["properties"]["models"]["additionalProperties"]
     model["properties"]["activation"]["enum"] = list(activations)
@@ -141,7 +141,7 @@ def _schema_messages(config: dict, schema: dict) -> list[str]:
 
 
 def _cross_field_messages(config: dict) -> list[str]:
-    """Rules a JSON Schema cannot express (issue #2 §3, SPEC §1.2)."""
+    """Rules a JSON Schema cannot express (e.g. odd activations: docs/science.md, 'Equivalence theorem')."""
     messages = _non_finite_messages(config)
     models = _mapping(config.get("models"))
     # Names become folder names: two that differ only in case share a folder on macOS and Windows.
@@ -192,7 +192,7 @@ def _cross_field_messages(config: dict) -> list[str]:
     if _is_number(chains) and isinstance(chains, int) and chains >= 2 and chains % 2:
         messages.append(
             f"sampler.chains = {chains}: must be even (half the chains start at the teacher, half from "
-            "the prior, SPEC §1.4)"
+            "the prior: see docs/science.md, 'Nishimori identity and teacher-started chains')"
         )
     return messages
 

@@ -1,7 +1,9 @@
-"""The deep student's posterior as a potential over flat, chain-batched parameters (SPEC §1.5).
+"""The deep student's posterior as a potential over flat, chain-batched parameters (docs/science.md,
+'Sampler design').
 
 θ = (W_1, …, W_L, a) flattened per chain into a (C, D) tensor; U(θ) = −Σ_μ log P_out(Y_μ | aᵀX_μ⁽ᴸ⁾(W))
-+ ½‖θ‖² with the Gaussian prior of SPEC §1.1, and the same normalisation as the teacher (deeplin.teacher).
++ ½‖θ‖² with the N(0, I) prior and the same normalisation as the teacher (deeplin.teacher; docs/science.md,
+'Deep teacher and Bayes-optimal student').
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class DeepPosterior:
         return torch.as_tensor(flat, dtype=self.dtype, device=self.device)
 
     def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l (SPEC §1.1)."""
+        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher."""
         *weights, a = self.unflatten(theta)
         layer = x.unsqueeze(0)  # (1, n, d0), broadcast over chains
         for w, scale in zip(weights, self._scales, strict=True):
@@ -65,10 +67,10 @@ class DeepPosterior:
         return torch.matmul(layer, a.unsqueeze(-1)).squeeze(-1)
 
     def potential(self, theta: torch.Tensor) -> torch.Tensor:
-        """U(θ) per chain: negative log likelihood plus ½‖θ‖² (SPEC §1.5)."""
+        """U(θ) per chain: negative log likelihood plus ½‖θ‖² (docs/science.md, 'Sampler design')."""
         h = self.pre_readout(theta, self.x_train)
         if self.readout.likelihood == "probit":
-            # P(y | h) = Φ(y h / √Δ) for Y = sign(h + √Δ Z) (SPEC §1.1, noise inside)
+            # P(y | h) = Φ(y h / √Δ) for Y = sign(h + √Δ Z) (noise inside the sign)
             nll = -torch.special.log_ndtr(self.y_train * h / math.sqrt(self.noise)).sum(-1)
         else:
             # Y = f(h) + √Δ Z: −log N(y; f(h), Δ) up to a constant
@@ -78,7 +80,7 @@ class DeepPosterior:
     def potential_and_grad(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """U(θ) and ∇U(θ) per chain by a hand-written backward pass (no autograd graph per leapfrog step).
 
-        Chain rule through SPEC §1.1's network, in the transposed layout Zᵀ_l = W_l Xᵀ_{l−1} (C, d_l, n):
+        Chain rule through the teacher's network, in the transposed layout Zᵀ_l = W_l Xᵀ_{l−1} (C, d_l, n):
         X_l = φ(Z_l)/√d_l, h = X_L a, ∂U/∂a = Xᵀ_L g_h, ∂U/∂Z_l = (∂U/∂X_l) φ′(Z_l)/√d_l,
         ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1}, ∂U/∂Xᵀ_{l−1} = W_lᵀ (∂U/∂Zᵀ_l), plus θ from the N(0, I) prior.
         The inputs are shared by all chains, so the first layer's two products are single GEMMs over
@@ -105,7 +107,7 @@ class DeepPosterior:
         return nll + 0.5 * theta.square().sum(-1), grad
 
     def _likelihood_and_slope(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """−Σ_μ log P_out(Y_μ | h_μ) per chain and its derivative in h (SPEC §1.1 likelihoods)."""
+        """−Σ_μ log P_out(Y_μ | h_μ) per chain and its derivative in h (the readouts' likelihoods)."""
         if self.readout.likelihood == "probit":
             # −log Φ(t), t = y h/√Δ; d/dh = −(y/√Δ) N(t)/Φ(t). With Φ(t) = ½ e^{−t²/2} erfcx(−t/√2) the
             # inverse Mills ratio is √(2/π)/erfcx(−t/√2): no cancellation at large |t|, also in float32.

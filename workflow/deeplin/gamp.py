@@ -1,4 +1,4 @@
-"""Bayes-optimal GAMP and its state evolution for the finite-size GLM twin (SPEC §1.2, §1.4).
+"""Bayes-optimal GAMP and its state evolution for the finite-size GLM twin (docs/science.md, 'GLM twin').
 
 Model: rows x_μ of X ∈ R^{n×d} iid N(0, I/d), v ~ N(0, I_d), z = Xv, and
 Y = f(η0 z + √γ0 ξ) + √Δ N (Gaussian likelihood, f ∈ {linear, tanh}) or Y = sign(η0 z + √γ0 ξ + √Δ N)
@@ -39,7 +39,7 @@ ArrayFn = Callable[[np.ndarray], np.ndarray]
 class Prediction:
     """Bayes-optimal predictions for new inputs from ω = x·v̂ and V = Var_post(x·v).
 
-    Gaussian-likelihood readouts: ``mean`` = E[f(h) | ω, V] (the clean-output predictor, SPEC §1.1) and
+    Gaussian-likelihood readouts: ``mean`` = E[f(h) | ω, V] (the clean-output predictor of `error`) and
     ``variance`` = Var[f(h) | ω, V]. Sign: ``label`` = sign ω, ``probability`` = P(Y = +1 | ω, V) for the
     noisy label, ``mean`` = 2p − 1, ``variance`` = 1 − mean².
     """
@@ -50,7 +50,7 @@ class Prediction:
     probability: np.ndarray | None = None
 
     def expected_error(self) -> float:
-        """Teacher-free estimate of the test error (Nishimori, SPEC §1.4).
+        """Teacher-free estimate of the test error (Nishimori identity; docs/science.md).
 
         Gaussian readouts: mean posterior variance of f(h) (= the clean `error`); sign: mean min(p, 1−p),
         the Bayes classifier's expected mistake rate on the *noisy* label.
@@ -152,7 +152,7 @@ class QuadratureOutput:
         for start in range(0, y.size, rows):
             sl = slice(start, start + rows)
             h = centre[sl, None] + s * t[None, :]
-            # log of N(t) P(y | f(h)) up to a per-sample constant (SPEC §1.3 Z_out, in the variable t).
+            # log of N(t) P(y | f(h)) up to a per-sample constant (the replica Z_out, in the variable t).
             log_w = -0.5 * t[None, :] ** 2 - (y[sl, None] - self.fn(h)) ** 2 / (2.0 * self.delta)
             log_w -= log_w.max(axis=1, keepdims=True)
             w = np.exp(log_w)
@@ -195,7 +195,7 @@ class QuadratureOutput:
         return self.eta0 * mean_t / s, self.eta0**2 * (var_t - 1.0) / s**2
 
     def predict(self, omega: np.ndarray, V: np.ndarray) -> Prediction:
-        """E and Var of f(η0 ω + √(η0² V + γ0) t), t ~ N(0,1), by the trapezoid rule (SPEC §1.3 error)."""
+        """E and Var of f(η0 ω + √(η0² V + γ0) t), t ~ N(0,1), by the trapezoid rule (as in the RS error)."""
         omega = np.asarray(omega, dtype=float)
         s = np.sqrt(self.eta0**2 * np.broadcast_to(V, omega.shape) + self.gamma0)
         # tanh-type f is analytic in a strip |Im h| < π/2, i.e. |Im t| < π/(2s); the trapezoid rule converges
@@ -435,7 +435,7 @@ def sample_glm(
     rng: np.random.Generator,
     v: np.ndarray | None = None,
 ) -> GLMData:
-    """Draw X (rows N(0, I/d)), v ~ N(0, I) unless given, and labels of the GLM twin (SPEC §1.2)."""
+    """Draw X (rows N(0, I/d)), v ~ N(0, I) unless given, and labels of the GLM twin (the equivalent GLM)."""
     spec = get_readout(readout)
     if v is None:
         v = rng.standard_normal(d)

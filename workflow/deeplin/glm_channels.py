@@ -1,10 +1,11 @@
-"""Output channels of the equivalent GLM and their replica-symmetric integrals (SPEC §1.3).
+"""Output channels of the equivalent GLM and their replica-symmetric integrals.
 
 The GLM is Y ~ P(y | η0 z + √γ0 ξ) with z = vᵀx, Gaussian prior on v (Barbier et al., PNAS 2019,
 adapted to the effective noise γ0). With ω = √q ξ0 and s² = η0²(1−q) + γ0, every channel provides
 - ``fisher(q)``   Q(q) = q̂/α = E_ξ0 ∫ dy (∂_ω Z_out)² / Z_out;
 - ``psi_out(q)``  E_ξ0 ∫ dy Z_out log Z_out (output part of the free entropy, so that ψ_out′ = Q/2);
-- ``errors(q)``   (error, error_noisy) of the Bayes-optimal predictor at overlap q (SPEC §1.1);
+- ``errors(q)``   (error, error_noisy) of the Bayes-optimal predictor at overlap q (docs/science.md,
+  'Two test errors');
 - ``conditional_entropy()``  H(Y | v, ξ) per sample, for the mutual information (None if infinite).
 """
 
@@ -26,7 +27,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 @dataclass
 class LinearChannel:
-    """f(x) = x: Y = η0 z + √(γ0+Δ) N; every quantity in closed form (SPEC §1.3)."""
+    """f(x) = x: Y = η0 z + √(γ0+Δ) N; every quantity in closed form (docs/science.md, 'Linear readout')."""
 
     eta0: float
     gamma0: float
@@ -38,7 +39,7 @@ class LinearChannel:
         return self.delta + self.gamma0
 
     def exact_q(self, alpha: float) -> float:
-        """Positive root m of η0² m² + (D + η0²(α−1)) m − D = 0, q = 1 − m (SPEC §1.3)."""
+        """Positive root m of η0² m² + (D + η0²(α−1)) m − D = 0, q = 1 − m (Barbier et al. 2019)."""
         return 1.0 - linear_mmse(alpha, self.eta0**2, self.noise_total)
 
     def fisher(self, q: float) -> float:
@@ -54,7 +55,7 @@ class LinearChannel:
         return -0.5 * math.log(2.0 * math.pi * math.e * (self.eta0**2 * (1.0 - q) + self.noise_total))
 
     def errors(self, q: float) -> tuple[float, float]:
-        # SPEC §1.3: error = η0² m + γ0 with m = 1 − q; the noisy label adds Δ.
+        # error = η0² m + γ0 with m = 1 − q; the noisy label adds Δ.
         error = self.eta0**2 * (1.0 - q) + self.gamma0
         return error, error + self.delta
 
@@ -62,7 +63,7 @@ class LinearChannel:
         return None if self.delta == 0 else 0.5 * math.log(2.0 * math.pi * math.e * self.delta)
 
     def mutual_information(self, alpha: float) -> float | None:
-        """I/n = (1/2α) ∫₀^{η0²/D} q(t)/t dt + ½ log(1 + γ0/Δ) (SPEC §1.3, I-MMSE)."""
+        """I/n = (1/2α) ∫₀^{η0²/D} q(t)/t dt + ½ log(1 + γ0/Δ) (I-MMSE; docs/science.md)."""
         if self.delta == 0:
             return None
         snr = self.eta0**2 / self.noise_total
@@ -78,7 +79,8 @@ class LinearChannel:
 def linear_mmse(alpha: float, signal: float, noise: float) -> float:
     """m = 1 − q solving signal·m² + (noise + signal(α−1)) m − noise = 0, m ∈ [0, 1].
 
-    SPEC §1.3 closed form; written without cancellation. noise = 0 gives m = max(1 − α, 0).
+    The linear readout's closed form (docs/science.md); written without cancellation. noise = 0 gives
+    m = max(1 − α, 0).
     """
     if signal == 0:
         return 1.0
@@ -167,7 +169,7 @@ class GaussianChannel:
         dy = y[1] - y[0]
         kernel = np.exp(-0.5 * ((y[None, :] - fh[:, None]) / sd) ** 2) * (_INV_SQRT_2PI / sd)
         z_out = weights @ kernel
-        # ∂_ω Z_out = η0 ∫ dh N(h; η0ω, s²) (h − η0ω)/s² P(y|f(h))  (SPEC §1.3)
+        # ∂_ω Z_out = η0 ∫ dh N(h; η0ω, s²) (h − η0ω)/s² P(y|f(h))  (Barbier et al. 2019)
         dz_out = ((weights * (h[None, :] - mu[:, None])) @ kernel) * (self.eta0 / s**2)
         positive = z_out > 0
         ratio = np.divide(dz_out**2, z_out, out=np.zeros_like(z_out), where=positive)
@@ -191,7 +193,7 @@ class GaussianChannel:
         return self._integrals(q)[1]
 
     def errors(self, q: float) -> tuple[float, float]:
-        # SPEC §1.3: error = E f(√σ_L Z)² − E_ξ0 [(∫ Dt f(η0ω + s t))²]; the noisy label adds Δ.
+        # error = E f(√σ_L Z)² − E_ξ0 [(∫ Dt f(η0ω + s t))²]; the noisy label adds Δ.
         h, weights, _, xi_weights, _ = self._h_grid(q)
         posterior_mean = weights @ self.readout.fn(h)
         error = self._f_second_moment - float(xi_weights @ posterior_mean**2)
@@ -203,7 +205,7 @@ class GaussianChannel:
 
 @dataclass(frozen=True)
 class ProbitChannel:
-    """Sign readout with the noise inside: Y = sign(h + √Δ N) (SPEC §1.1, §1.3).
+    """Sign readout with the noise inside: Y = sign(h + √Δ N) (docs/science.md, 'Sign readout').
 
     Z_out(y; ω) = Φ(y c ω) with c = η0 / √(R − η0² q), R = η0² + γ0 + Δ, so the ξ0-expectations are
     one-dimensional; they are done by adaptive quadrature in u = c ω ~ N(0, c² q).
@@ -241,7 +243,7 @@ class ProbitChannel:
         return float(weights @ fn(u))
 
     def fisher(self, q: float) -> float:
-        # SPEC §1.3: q̂ = α c² E_ξ0 [N(cω)² (1/Φ(cω) + 1/Φ(−cω))]; written with log-CDFs so that the
+        # q̂ = α c² E_ξ0 [N(cω)² (1/Φ(cω) + 1/Φ(−cω))]; written with log-CDFs so that the
         # tails (Φ(−u) underflowing) stay finite.
         def integrand(u: np.ndarray) -> np.ndarray:
             log_density2 = -u * u - math.log(2.0 * math.pi)
@@ -263,7 +265,7 @@ class ProbitChannel:
 
     def errors(self, q: float) -> tuple[float, float]:
         # The Bayes classifier is sign(ω); the pre-sign field has correlation η0√q/√V with ω, hence
-        # P(mistake) = arccos(√(η0² q / V))/π with V = σ_L (clean label) or R (noisy label) (SPEC §1.3).
+        # P(mistake) = arccos(√(η0² q / V))/π with V = σ_L (clean label) or R (noisy label).
         clean = math.acos(min(1.0, math.sqrt(self.eta0**2 * q / (self.eta0**2 + self.gamma0)))) / math.pi
         noisy = math.acos(min(1.0, math.sqrt(self.eta0**2 * q / self.total_variance))) / math.pi
         return clean, noisy
@@ -286,7 +288,7 @@ Channel = LinearChannel | GaussianChannel | ProbitChannel
 
 
 def make_channel(readout: str, eta0: float, gamma0: float, delta: float, **numerics) -> Channel:
-    """The equivalent GLM's output channel for a readout name (SPEC §1.1 readouts)."""
+    """The equivalent GLM's output channel for a readout name (linear, tanh, sign)."""
     if delta < 0:
         raise ValueError(f"noise must be >= 0, got {delta}")
     spec = get_readout(readout)

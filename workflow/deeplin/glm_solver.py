@@ -1,9 +1,10 @@
 """Replica-symmetric fixed point of the equivalent GLM: q, q̂, errors, free entropy, mutual information.
 
-Gaussian prior ⇒ q = q̂/(1+q̂), q̂ = α Q(q) (SPEC §1.3). The solver scans F_α(q) = αQ/(1+αQ) − q on a
-grid in [0, 1) shared by every α of a curve, brackets every sign change, refines each root with
-Brent's method to |Δq| ≤ 1e-13, and picks among stable roots the one of largest free entropy
-f_RS(q, q̂) = ½(q̂ − log(1+q̂)) − q q̂/2 + α ψ_out(q) (Barbier et al., PNAS 2019, Gaussian prior).
+Gaussian prior ⇒ q = q̂/(1+q̂), q̂ = α Q(q) (docs/science.md, 'Replica-symmetric GLM theory'). The solver
+scans F_α(q) = αQ/(1+αQ) − q on a grid in [0, 1) shared by every α of a curve, brackets every sign
+change, refines each root with Brent's method to |Δq| ≤ 1e-13, and picks among stable roots the one of
+largest free entropy f_RS(q, q̂) = ½(q̂ − log(1+q̂)) − q q̂/2 + α ψ_out(q) (Barbier et al., PNAS 2019,
+Gaussian prior).
 It never returns an unconverged value: a failed refinement raises.
 """
 
@@ -127,7 +128,7 @@ def _map(channel: Channel, alpha: float, q: float) -> float:
 
 
 def solve_curve(channel: Channel, alphas: Sequence[float], scan_points: int = 48) -> list[FixedPoint]:
-    """The Bayes-optimal fixed point at every α (SPEC §1.3), scanning for all roots first."""
+    """The Bayes-optimal fixed point at every α (Barbier et al., PNAS 2019), scanning for all roots first."""
     alphas = [float(a) for a in alphas]
     if any(not (a > 0 and math.isfinite(a)) for a in alphas):
         raise ValueError(f"alphas must be positive and finite, got {alphas}")

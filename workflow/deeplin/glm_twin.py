@@ -1,4 +1,4 @@
-"""The finite-size GLM twin of a simulation point (SPEC §1.4).
+"""The finite-size GLM twin of a simulation point (docs/science.md, 'GLM twin').
 
 Linear readout: the exact Gaussian-conjugate posterior of Y = η0 Xv + √(γ0+Δ) N with v ~ N(0, I):
 precision A = I + (η0²/D) XᵀX, D = γ0 + Δ, mean m = A⁻¹ (η0/D) Xᵀy — i.e. ridge regression with

@@ -1,4 +1,4 @@
-"""Model-agnostic batched Hamiltonian Monte Carlo: C chains in one (C, D) tensor, potential U (SPEC §1.5).
+"""Model-agnostic batched Hamiltonian Monte Carlo: C chains in one (C, D) tensor, potential U.
 
 Metropolis-adjusted HMC (Duane et al. 1987; Neal 2011, "MCMC using Hamiltonian dynamics", §5.3) with the
 leapfrog integrator, a per-chain diagonal mass matrix, a per-chain step size and a trajectory length that is

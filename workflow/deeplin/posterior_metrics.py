@@ -1,9 +1,9 @@
-"""Error estimates and convergence diagnostics from posterior draws of test predictions (SPEC §1.4).
+"""Error estimates and convergence diagnostics from posterior draws of test predictions.
 
 Draws have shape (chains, draws, n_test). Estimators:
 - direct raw: mean_i (f*_i − Ŷ_i)², Ŷ the posterior mean over all draws;
-- direct corrected: raw − mean_i Var_i/ESS_i, since E(f* − Ŷ_M)² = error + E Var_post/ESS (SPEC §1.4),
-  with ESS the effective sample size of the mean;
+- direct corrected: raw − mean_i Var_i/ESS_i, since E(f* − Ŷ_M)² = error + E Var_post/ESS, with ESS the
+  effective sample size of the mean (docs/science.md, 'Draw-bias correction');
 - Nishimori (teacher-free): mean_i Var_i, because error = E Var_post[f(h_new)] at Bayes optimality;
 - for the sign readout also the classification errors P(sign Ŷ ≠ label) and the Nishimori classification
   error mean_i min(p_i, 1 − p_i) with p_i the posterior probability of +1.
@@ -47,8 +47,8 @@ def _diagnostics(draws: np.ndarray, with_rhat: bool = True) -> tuple[np.ndarray 
 def _mse_estimates(draws: np.ndarray, clean: np.ndarray, ess: np.ndarray, subset: np.ndarray) -> dict[str, float]:
     """Raw, finite-draw-corrected and Nishimori squared errors with their test-set standard errors.
 
-    ``ess`` holds the bulk ESS of the test points in ``subset``; the draw bias mean_i Var_i/ESS_i is
-    averaged over that subset.
+    ``ess`` holds the ESS of the mean (ArviZ's ``ess(method="mean")``) of the test points in ``subset``: the
+    draw bias of a posterior-mean estimate is Var_i/ESS_i with that ESS; it is averaged over the subset.
     """
     flat = draws.reshape(-1, draws.shape[-1])
     mean = flat.mean(axis=0)
@@ -100,7 +100,7 @@ def _summarise(
 
 
 def pooled_metrics(draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray, sign: bool) -> dict:
-    """The SPEC §1.4 estimates over all chains together (no halves): errors, R-hat, bulk ESS."""
+    """The error estimates over all chains together (no halves): errors, R-hat, bulk ESS."""
     draws = np.asarray(draws, dtype=np.float64)
     return _summarise(draws, clean, noisy, sign, diagnostic_subset(draws.shape[-1]), with_rhat=True)[0]
 
@@ -108,7 +108,7 @@ def pooled_metrics(draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray, sign
 def prediction_metrics(
     draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray, sign: bool, teacher_chains: int
 ) -> dict:
-    """All SPEC §1.4 estimates for one point, for all chains and for each half of the chains.
+    """All error estimates for one point, for all chains and for each half of the chains.
 
     The first ``teacher_chains`` chains started at the teacher, the rest from the prior; the halves
     must agree: ``halves_chi2`` = mean_i (Ŷ_A − Ŷ_B)² / (Var_i (1/ESS_A + 1/ESS_B)) is ≈ 1 when their

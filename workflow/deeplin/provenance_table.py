@@ -1,4 +1,4 @@
-"""One table of where every result came from: the provenance record each result file carries (issue #5 §6).
+"""One table of where every result came from: the provenance record each result file carries.
 
 JSON results keep it under "provenance" (results/tables/provenance.json is one), npz files in their JSON "meta" (data) or "provenance" entry
 (posterior summaries). The table is what the report shows.

@@ -1,4 +1,5 @@
-"""One simulation point end to end: data, deep posterior sampling, GLM twin (SPEC §1.4).
+"""One simulation point end to end: data, deep posterior sampling, GLM twin (docs/science.md,
+'Finite-size simulations').
 
 Each step reads and writes files atomically so that the Snakemake rules stay one CLI call each.
 """
@@ -113,7 +114,7 @@ def glm_twin(data_path: str, out: str) -> dict:
     if readout == "linear":
         result["glm_overlap"] = float(data.glm_v @ conjugate_posterior(
             data.x_train, data.glm_y_train, eta0, gamma0, noise).mean / len(data.glm_v))  # fmt: skip
-    # State evolution's fixed point: the overlap the twin should reach as d0 → ∞ (SPEC §1.4).
+    # State evolution's fixed point: the overlap the twin should reach as d0 → ∞ (docs/science.md).
     evolution = state_evolution_for(readout, eta0, gamma0, noise, meta["alpha"])
     result["state_evolution_q"] = float(evolution.q[-1])
     result["state_evolution_iterations"] = len(evolution.q) - 1
@@ -140,7 +141,7 @@ def resolve_device(requested: str):
 
 
 def theory_at(model: dict, alpha: float) -> dict:
-    """The asymptotic GLM theory at this α (SPEC §1.3), for comparison in the point's metrics."""
+    """The asymptotic GLM theory at this α (Barbier et al. 2019), for comparison in the point's metrics."""
     from .theory import theory_curve  # noqa: PLC0415
 
     _, rows = theory_curve(model["activation"], model["depth"], model["readout"], model["noise"], [alpha])
@@ -177,7 +178,7 @@ def sampling_problem(by_chain: np.ndarray, potential: np.ndarray, divergences: i
 def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | None = None,
                    checkpoint: str | None = None, checkpoint_seconds: float = 0.0,
                    thresholds: Mapping | None = None) -> dict:  # fmt: skip
-    """Sample the deep student's posterior with batched HMC and write the SPEC §1.4 metrics.
+    """Sample the deep student's posterior with batched HMC and write the point's estimates and diagnostics.
 
     ``thresholds`` (an `analysis` section; the schema's defaults when None) decide the point's one
     diagnostics verdict, recorded as `flagged_by` and `passes_diagnostics` and logged as the last line.
@@ -210,7 +211,7 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
     def seed_for(purpose: str) -> int:
         return point_seed(meta["model_name"], meta["width"], meta["alpha"], meta["seed"], purpose)
 
-    # Nishimori: the teacher is an exact posterior sample, so half the chains start there (SPEC §1.4).
+    # Nishimori: the teacher is an exact posterior sample, so half the chains start there (docs/science.md).
     init_rng = torch.Generator().manual_seed(seed_for("posterior-init"))
     from_prior = torch.randn(chains - half, posterior.dim, generator=init_rng, dtype=dtype).to(device)
     teacher = posterior.flatten(data.weights, data.readout_weights)

@@ -1,8 +1,9 @@
-"""Deep teachers, their equivalent-GLM twins, and the data sets of one simulation point (SPEC §1.1, §1.4).
+"""Deep teachers, their equivalent-GLM twins, and the data sets of one simulation point.
 
-Normalisation (SPEC §1.1): x ~ N(0, I/d0); X⁽ˡ⁾ = φ(W⁽ˡ⁾ X⁽ˡ⁻¹⁾)/√d_l with W⁽ˡ⁾ iid N(0,1); output
-h = aᵀX⁽ᴸ⁾, Y = f(h) + √Δ Z (or sign(h + √Δ Z)). Every random stream is derived from (model name, width, α,
-seed index, purpose), so adding grid points never changes existing ones.
+Normalisation (docs/science.md, 'Deep teacher and Bayes-optimal student'): x ~ N(0, I/d0);
+X⁽ˡ⁾ = φ(W⁽ˡ⁾ X⁽ˡ⁻¹⁾)/√d_l with W⁽ˡ⁾ iid N(0,1); output h = aᵀX⁽ᴸ⁾,
+Y = f(h) + √Δ Z (or sign(h + √Δ Z)). Every random stream is derived from (model name, width, α, seed index,
+purpose), so adding grid points never changes existing ones.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def point_seed(model: str, width: int, alpha: float, seed: int, purpose: str) ->
 
 
 def hidden_widths(width: int, ratios: Sequence[float]) -> list[int]:
-    """d_l = round(ratio_l · d0), at least 1 (issue #3 §1)."""
+    """d_l = round(ratio_l · d0), at least 1 (the model's width_ratios)."""
     return [max(1, int(round(r * width))) for r in ratios]
 
 
@@ -36,7 +37,7 @@ def sample_count(width: int, alpha: float) -> int:
 def deep_forward(
     x: np.ndarray, weights: Sequence[np.ndarray], readout_weights: np.ndarray, activation: str
 ) -> np.ndarray:
-    """Pre-readout output h = aᵀX⁽ᴸ⁾ for inputs x (rows), SPEC §1.1 normalisation."""
+    """Pre-readout output h = aᵀX⁽ᴸ⁾ for inputs x (rows), X⁽ˡ⁾ = φ(W⁽ˡ⁾ X⁽ˡ⁻¹⁾)/√d_l."""
     act = get_activation(activation)
     layer = x
     for w in weights:
@@ -125,7 +126,7 @@ def make_point(
     y_train = labels(h_train, model["readout"], model["noise"], label_rng)
     y_test = labels(h_test, model["readout"], model["noise"], label_rng)
 
-    # The equivalent GLM (SPEC §1.2) on the same inputs: h = η0 vᵀx + √γ0 ξ with its own v, ξ, noise.
+    # The equivalent GLM (Camilli et al. 2025) on the same inputs: h = η0 vᵀx + √γ0 ξ, own v, ξ, noise.
     glm = stream("glm")
     v = glm.standard_normal(width)
     glm_h_train = eta0 * (x_train @ v) + math.sqrt(gamma0) * glm.standard_normal(n)

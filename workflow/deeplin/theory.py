@@ -1,4 +1,4 @@
-"""The theory stage: layer coefficients plus the equivalent GLM's Bayes-optimal curve (SPEC §1.2–1.3)."""
+"""The theory stage: layer coefficients plus the equivalent GLM's Bayes-optimal curve (docs/science.md)."""
 
 from __future__ import annotations
 

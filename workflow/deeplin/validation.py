@@ -1,4 +1,4 @@
-"""Checks of the simulations against theory, from the per-point metrics.json files (issue #3).
+"""Checks of the simulations against theory, from the per-point metrics.json files.
 
 Every group is one (model, width, α) over seeds; standard errors are over seeds (teachers), which is the
 randomness the theory averages over.

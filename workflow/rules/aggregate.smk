@@ -1,5 +1,5 @@
-# Tables over all simulated points (SPEC §2.3): one tidy row per point, summaries per (model, width, α) with
-# confidence intervals, and the gap-vs-width slopes. Flagged points stay in the tables (issue #4).
+# Tables over all simulated points: one tidy row per point, summaries per (model, width, α) with
+# confidence intervals, and the gap-vs-width slopes. Flagged points stay in the tables.
 
 
 rule aggregate:

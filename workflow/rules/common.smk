@@ -1,4 +1,4 @@
-# Shared helpers: model lookups and output paths that encode the parameters (SPEC §2.1).
+# Shared helpers: model lookups and output paths that encode the parameters.
 import re
 
 from deeplin.diagnostics import verdict_thresholds

@@ -1,5 +1,6 @@
-# Finite-width simulations (SPEC §1.4): one job per point for the data, the deep posterior and the GLM
-# twin, plus a light merge. Paths encode (model, d0, α, seed) so new grid points add jobs only.
+# Finite-width simulations (docs/science.md, 'Finite-size simulations'): one job per point for the data,
+# the deep posterior and the GLM twin, plus a light merge. Paths encode (model, d0, α, seed) so new grid
+# points add jobs only.
 
 rule simulate_data:
     output:
