@@ -273,7 +273,13 @@ def _json_section(command: str, name: str, text: str) -> dict:
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from .reporting import write_tables
 
-    write_tables(args.metrics, _json_section("aggregate", "analysis", args.analysis), args.out_dir)
+    metrics = list(args.metrics or []) + (_listed_files(args.metrics_from) if args.metrics_from else [])
+    if not metrics:
+        _fail("aggregate", "no metrics.json files: give them with --metrics or --metrics-from")
+    missing = next((path for path in metrics if not Path(path).is_file()), None)
+    if missing:
+        _fail("aggregate", f"no such metrics file: {missing!r}")
+    write_tables(metrics, _json_section("aggregate", "analysis", args.analysis), args.out_dir)
     return 0
 
 
@@ -473,7 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     sims.set_defaults(func=_cmd_check_simulations)
 
     aggregate = sub.add_parser("aggregate", help="tables: one row per point, per-group summaries, gap slopes")
-    aggregate.add_argument("--metrics", nargs="+", required=True, help="per-point metrics.json files")
+    aggregate.add_argument("--metrics", nargs="+", help="per-point metrics.json files")
+    aggregate.add_argument("--metrics-from", metavar="PATH", type=_input_file,
+                           help="a text file listing metrics.json files, one a line (for large studies)")
     aggregate.add_argument("--analysis", default="{}", help="the config's analysis section as JSON")
     aggregate.add_argument("--out-dir", required=True, help="where simulations/summary/scaling.csv go")
     aggregate.set_defaults(func=_cmd_aggregate)

@@ -10,17 +10,40 @@ rule aggregate:
             f"{RESULTS}/tables/simulations.csv",
             caption="../report/simulations.rst",
             category="Tables",
+            labels=table_labels("simulations"),
         ),
         summary=report(
-            f"{RESULTS}/tables/summary.csv", caption="../report/summary.rst", category="Tables"
+            f"{RESULTS}/tables/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+            labels=table_labels("summary"),
         ),
         scaling=report(
-            f"{RESULTS}/tables/scaling.csv", caption="../report/scaling.rst", category="Tables"
+            f"{RESULTS}/tables/scaling.csv",
+            caption="../report/scaling.rst",
+            category="Tables",
+            labels=table_labels("scaling"),
         ),
+        headline=report(
+            f"{RESULTS}/tables/headline.csv",
+            caption="../report/headline.rst",
+            category="Tables",
+            labels=table_labels("headline"),
+        ),
+        columns=report(
+            f"{RESULTS}/tables/columns.csv",
+            caption="../report/columns.rst",
+            category="Tables",
+            labels=table_labels("columns"),
+        ),
+        # the headline as reStructuredText, included by the report's landing page
+        headline_rst=f"{RESULTS}/tables/headline.rst",
         provenance=f"{RESULTS}/tables/provenance.json",
     params:
         analysis=json.dumps(config["analysis"], sort_keys=True),
         out_dir=lambda wildcards, output: Path(output.simulations).parent,
+        # one path per point: a large study's list reaches the CLI through a file, not the command line
+        listing=f"{RESULTS}/logs/aggregate.files.txt",
     log:
         f"{RESULTS}/logs/aggregate.log",
     benchmark:
@@ -30,11 +53,12 @@ rule aggregate:
         mem_mb=2000,
         runtime=10,
     localrule: True
-    conda:
-        "../../envs/deeplin.yaml"
-    shell:
-        "deeplin --verbose aggregate --metrics {input} --analysis {params.analysis:q}"
-        " --out-dir {params.out_dir} 2> {log}"
+    run:
+        Path(params.listing).write_text("".join(f"{path}\n" for path in input))
+        shell(
+            "deeplin --verbose aggregate --metrics-from {params.listing} --analysis {params.analysis:q}"
+            " --out-dir {params.out_dir} 2> {log}"
+        )
 
 
 # Every result file's provenance (package version, git commit, config hash, device) in one table for the report.

@@ -2,6 +2,7 @@
 import re
 
 from deeplin.diagnostics import verdict_thresholds
+from deeplin.report_order import figure_labels, table_labels
 
 MODELS = list(config["models"])
 # Every result of this study lives under its own folder, so that studies coexist.

@@ -9,6 +9,7 @@ rule plot:
             f"{RESULTS}/figures/{{figure}}.png",
             caption="../report/figure.rst",
             category="Figures",
+            labels=figure_labels,
         ),
         pdf=f"{RESULTS}/figures/{{figure}}.pdf",
     params:
@@ -42,7 +43,7 @@ rule rulegraph:
     output:
         dot=f"{RESULTS}/figures/rulegraph.dot",
         png=report(
-            f"{RESULTS}/figures/rulegraph.png", caption="../report/rulegraph.rst", category="Workflow"
+            f"{RESULTS}/figures/rulegraph.png", caption="../report/rulegraph.rst", category="Rule graph"
         ),
         pdf=f"{RESULTS}/figures/rulegraph.pdf",
         config=f"{RESULTS}/figures/rulegraph.config.json",
