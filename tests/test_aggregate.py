@@ -81,3 +81,20 @@ def test_fit_needs_resolved_gaps() -> None:
     assert fit["slope"] == pytest.approx(-1.0)
     se = math.sqrt(0.05**2 + 0.1**2) / math.log(2)  # SE(log|gap|) = SE/|gap| at each width
     assert fit["slope_se"] == pytest.approx(se, rel=1e-6)
+
+
+def test_sign_readout_is_summarised_by_classification_errors(tmp_path: Path) -> None:
+    """Theory and twin give classification errors for the sign readout: the deep side must too, not the MSE."""
+    from synthetic_metrics import metrics_record
+
+    paths = []
+    for seed, wrong in enumerate((0.20, 0.22, 0.24)):
+        record = metrics_record(32, seed, deep=0.8, classification_error=wrong, classification_error_nishimori=wrong)
+        record["readout"] = "sign"
+        record["glm_twin"]["glm_estimator_on_deep_error"] = wrong + 0.01
+        paths.append(tmp_path / f"s{seed}.json")
+        paths[-1].write_text(json.dumps(record))
+    row = summarize(flag_points(load_points(paths), ANALYSIS), 0.95).iloc[0]
+    assert row["deep_mean"] == pytest.approx(0.22)  # not the 0.8 of the squared error of ±1 outputs
+    assert row["gap_theory_mean"] == pytest.approx(0.22 - THEORY)
+    assert row["gap_glm_estimator_mean"] == pytest.approx(-0.01)

@@ -42,13 +42,35 @@ ERRORS = {
     "twin": "twin_error",  # finite-size GLM twin on its own labels
     "glm_estimator": "twin_estimator_on_deep_error",  # GLM-optimal estimator applied to the deep data
 }
-# Gaps: label → (minuend, subtrahend); a column subtrahend is paired seed by seed.
-GAPS = {
-    "theory": ("deep_error_corrected", "theory_error"),
-    "twin": ("deep_error_corrected", "twin_error"),
-    "glm_estimator": ("deep_error_corrected", "twin_estimator_on_deep_error"),
-    "nishimori_theory": ("deep_error_nishimori", "theory_error"),
+# Sign readout: theory and twin report classification errors (P(Y ≠ sign Ŷ)), so the deep posterior's must be
+# too; its squared-error columns of the ±1 outputs would compare a different quantity.
+SIGN_ERRORS = {
+    "deep": "deep_classification_error",
+    "deep_raw": "deep_classification_error",
+    "nishimori": "deep_classification_error_nishimori",
+    "teacher_half": "deep_teacher_half_classification_error",
+    "prior_half": "deep_prior_half_classification_error",
 }
+# Gaps: label → (minuend, subtrahend), each an ERRORS label or a column; paired seed by seed.
+GAPS = {
+    "theory": ("deep", "theory_error"),
+    "twin": ("deep", "twin"),
+    "glm_estimator": ("deep", "glm_estimator"),
+    "nishimori_theory": ("nishimori", "theory_error"),
+}
+
+
+def error_columns(readout: str) -> dict[str, str]:
+    """ERRORS label → points-table column for a model with this readout."""
+    return {**ERRORS, **(SIGN_ERRORS if readout == "sign" else {})}
+
+
+def gap_columns(readout: str, gap: str) -> tuple[str, str]:
+    """The (minuend, subtrahend) columns of one gap for this readout."""
+    columns = error_columns(readout)
+    return tuple(columns.get(label, label) for label in GAPS[gap])
+
+
 # Camilli et al. 2025 (arXiv 2505.03577), main theorem: gap = O((1 + √(n/d_min) + n/d_min)/√d_min); at fixed α
 # and width ratios that is O(d0^(-1/2)), a slope of at most -1/2 on log-log axes.
 BOUND_SLOPE = -0.5
@@ -115,8 +137,8 @@ def mean_interval(values: pd.Series, confidence: float) -> dict[str, float]:
     return {"mean": mean, "se": se, "ci_low": mean - half, "ci_high": mean + half, "count": count}
 
 
-def _gap_values(group: pd.DataFrame, gap: str) -> pd.Series:
-    minuend, subtrahend = GAPS[gap]
+def _gap_values(group: pd.DataFrame, gap: str, readout: str) -> pd.Series:
+    minuend, subtrahend = gap_columns(readout, gap)
     return group[minuend] - group[subtrahend]
 
 
@@ -137,13 +159,13 @@ def summarize(points: pd.DataFrame, confidence: float) -> pd.DataFrame:
             points=len(group), points_passing=int(group["passes_diagnostics"].sum()), points_used=len(used)
         )
         row["fraction_passing"] = row["points_passing"] / row["points"]
-        for label, column in ERRORS.items():
+        for label, column in error_columns(row["readout"]).items():
             if column in used:
                 stats_ = mean_interval(used[column], confidence)
                 row.update({f"{label}_{key}": value for key, value in stats_.items() if key != "count"})
         for gap in GAPS:
-            if all(column in used for column in GAPS[gap]):
-                stats_ = mean_interval(_gap_values(used, gap), confidence)
+            if all(column in used for column in gap_columns(row["readout"], gap)):
+                stats_ = mean_interval(_gap_values(used, gap, row["readout"]), confidence)
                 row.update({f"gap_{gap}_{key}": value for key, value in stats_.items() if key != "count"})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import flag_points, load_points
+from .aggregate import error_columns, flag_points, load_points
 from .diagnostics import RHAT_OK
 
 
@@ -35,14 +35,14 @@ def group_summary(points: pd.DataFrame) -> pd.DataFrame:
     """Per (model, width, α): mean ± SE over seeds of the deep, Nishimori and twin errors vs theory."""
     out = []
     for (model, width, alpha), group in points.groupby(["model", "width", "alpha"], sort=True):
-        deep, deep_se = _mean_se(group["deep_error_corrected"])
-        nishimori, nishimori_se = _mean_se(group["deep_error_nishimori"])
-        paired, paired_se = _mean_se(group["deep_error_corrected"] - group["deep_error_nishimori"])
+        columns = error_columns(group["readout"].iloc[0] if "readout" in group else "linear")
+        direct = group[columns["deep"]]
+        deep, deep_se = _mean_se(direct)
+        nishimori, nishimori_se = _mean_se(group[columns["nishimori"]])
+        paired, paired_se = _mean_se(direct - group[columns["nishimori"]])
         twin, twin_se = _mean_se(group["twin_error"])
         # Same deep data, GLM-optimal estimator: the pairing removes the teacher-to-teacher spread.
-        versus_estimator, versus_estimator_se = _mean_se(
-            group["deep_error_corrected"] - group.get("twin_estimator_on_deep_error", math.nan)
-        )
+        versus_estimator, versus_estimator_se = _mean_se(direct - group.get(columns["glm_estimator"], math.nan))
         theory = float(group["theory_error"].iloc[0])
         out.append(
             {
