@@ -20,7 +20,6 @@ from . import __version__
 from .activations import ACTIVATIONS, READOUTS, non_odd_message, odd_activation_names
 from .config import ConfigError, check_devices, load_config, section_hash
 from .io import atomic_write, provenance, write_json
-from .theory import CURVE_COLUMNS, alpha_grid, theory_curve
 
 log = logging.getLogger("deeplin")
 
@@ -108,6 +107,8 @@ def _format(value) -> str:
 
 
 def _curve_csv(rows: list[dict]) -> str:
+    from .theory import CURVE_COLUMNS  # scipy's integrators: only the theory step pays for their import
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CURVE_COLUMNS)
@@ -117,6 +118,8 @@ def _curve_csv(rows: list[dict]) -> str:
 
 
 def _cmd_theory(args: argparse.Namespace) -> int:
+    from .theory import alpha_grid, theory_curve
+
     if args.alphas is not None:
         alphas = list(args.alphas)
     else:
