@@ -152,3 +152,20 @@ def test_nishimori_and_direct_estimators_agree_over_seeds(tmp_path) -> None:
     diffs = np.array(diffs)
     # E[direct − Nishimori] = 0 over teachers (Nishimori identity); the spread over seeds sets the tolerance
     assert abs(diffs.mean()) < 3 * diffs.std(ddof=1) / math.sqrt(len(diffs)), diffs
+
+
+def test_posterior_log_keeps_phases_apart_and_ends_with_the_verdict(tmp_path, caplog) -> None:
+    """The last line is the recorded verdict; a threshold nobody can meet flags the point with its reason."""
+    import logging
+
+    data = tmp_path / "log.npz"
+    make_data("tiny", TANH_L2, 8, 1.0, 0, 200, str(data))
+    with caplog.at_level(logging.INFO, logger="deeplin"):
+        metrics = deep_posterior(str(data), SMALL_SAMPLER, str(tmp_path / "log.json"),
+                                 thresholds={"min_rhat_fraction": 1.0, "max_rhat": 1.0})  # fmt: skip
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("deeplin")]
+    assert any("warm-up" in line and "divergent transitions, not counted" in line for line in lines)
+    assert "verdict FLAGGED" in lines[-1] and "rhat>1" in lines[-1]
+    assert metrics["passes_diagnostics"] is False and "rhat>1" in metrics["flagged_by"]
+    recorded = json.loads((tmp_path / "log.json").read_text())
+    assert recorded["flagged_by"] == metrics["flagged_by"] and recorded["verdict_thresholds"]["max_rhat"] == 1.0
