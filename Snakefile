@@ -13,12 +13,19 @@ min_version("9.0")
 # The package lives in this tree; importing it from here also works when Snakemake itself runs
 # outside the project's environment (e.g. with --sdm conda).
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
-from deeplin.config import ConfigError, check_devices, read_config_file, validate_config  # noqa: E402
+from deeplin.config import (
+    ConfigError,
+    check_devices,
+    read_config_file,
+    validate_config,
+)  # noqa: E402
 
 # The rules call the `deeplin` program installed next to the Python that runs Snakemake: put that bin
 # directory first on the jobs' PATH, so `.venv/bin/snakemake` works without an activated venv (cron,
 # scripts, SLURM jobs, which re-read this file with the same interpreter).
-os.environ.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+os.environ.update(
+    PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+)
 
 
 # config.yaml is the default study; a study given with --configfile replaces it (instead of being
@@ -41,8 +48,13 @@ try:
     # sampler.device = 'cuda' needs a CUDA device here unless the jobs request GPUs (sampler.gpus).
     # --config values arrive as strings inside mappings (sampler={"chains": 4}): validate_config converts
     # those, and only those, that read as their schema type.
-    config.update(validate_config(config, sources=workflow.configfiles,
-                                  cli_overrides=workflow.config_settings.config))
+    config.update(
+        validate_config(
+            config,
+            sources=workflow.configfiles,
+            cli_overrides=workflow.config_settings.config,
+        )
+    )
     check_devices(config)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
@@ -59,10 +71,10 @@ report: "workflow/report/workflow.rst"
 
 
 rule all:
+    default_target: True
     input:
         theory_outputs(),
         sim_outputs(),
         table_outputs(),
         figure_outputs(),
         f"{RESULTS}/provenance.csv",
-    default_target: True

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import integrate, optimize, special

@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-
 from deeplin.config import section_with_defaults
 from deeplin.diagnostics import failed_checks
 

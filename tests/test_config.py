@@ -295,7 +295,7 @@ def test_shipped_studies_are_valid(study):
 MISSING = object()  # the message has no offending value to show (a missing key)
 DELETE = object()  # remove the key instead of writing a value
 TOP = "<top level>"
-MODEL_NAME = "tanh-L1"  # the base config's (simulated) model that stands for models.<name>
+MODEL_NAME = "tanh-L2"  # the base config's (simulated) model that stands for models.<name>
 UNKNOWN = "zz_unknown_key"
 INERT = {"$schema", "title", "description", "default"}  # keywords that constrain nothing
 HANDLED = {

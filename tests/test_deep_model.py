@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from deeplin.deep_model import DeepPosterior
 from deeplin.hmc import autograd_potential_and_grad
 

@@ -12,11 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import deeplin.checkpoint as checkpoint_module
 import numpy as np
 import pytest
 import torch
-
-import deeplin.checkpoint as checkpoint_module
 from deeplin.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from deeplin.simulate import SamplerFailure, deep_posterior, make_data, retry_target_accept, sampling_problem
 
@@ -141,7 +140,7 @@ def _snakemake_command(repo: Path, workdir: Path, *args: str) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.workflow
 def test_sigkill_in_the_middle_of_sampling_then_restart_gives_the_uninterrupted_results(repo, tmp_path) -> None:
-    import yaml  # noqa: PLC0415
+    import yaml
 
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     runs = {name: tmp_path / name for name in ("clean", "killed")}

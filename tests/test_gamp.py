@@ -23,8 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from scipy import integrate, special
-
 from deeplin.gamp import (
     LinearOutput,
     ProbitOutput,
@@ -38,6 +36,7 @@ from deeplin.gamp import (
 from deeplin.glm_channels import make_channel
 from deeplin.glm_solver import FixedPoint, solve_curve
 from deeplin.layers import layer_coefficients
+from scipy import integrate, special
 
 TANH2 = layer_coefficients("tanh", 2)
 ETA0, GAMMA0 = TANH2.eta0, TANH2.gamma0

@@ -7,12 +7,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, special
-
 from deeplin.activations import Activation, get_readout
 from deeplin.glm_channels import GaussianChannel, LinearChannel, ProbitChannel, linear_mmse, make_channel
 from deeplin.glm_solver import FixedPointError, free_entropy, mutual_information, solve, solve_curve
 from deeplin.layers import layer_coefficients
+from scipy import integrate, special
 
 TANH2 = layer_coefficients("tanh", 2)
 

@@ -15,7 +15,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from deeplin.hmc import (
     HMCConfig,
     HMCState,

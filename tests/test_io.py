@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from deeplin import __version__
 from deeplin.io import atomic_write, git_commit, provenance, write_json
 from deeplin.provenance_table import provenance_table, read_provenance

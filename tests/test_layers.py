@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-
 from deeplin.activations import ACTIVATIONS, get_activation, odd_activation_names
 from deeplin.layers import gaussian_expectation, layer_coefficients
 

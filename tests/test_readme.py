@@ -18,13 +18,13 @@ ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
 
 def _bash_blocks(repo: Path) -> list[list[str]]:
     text = (repo / "README.md").read_text()
-    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)
     return [[line.split("#")[0].strip() for line in b.splitlines() if line.split("#")[0].strip()] for b in blocks]
 
 
 def test_quick_start_is_two_commands_and_ci_runs_the_test_one(repo: Path) -> None:
     assert _bash_blocks(repo)[0] == ["make reproduce", "make test"]
-    assert re.search(r"^make test$", (repo / ".ci/run").read_text(), flags=re.M)
+    assert re.search(r"^make test$", (repo / ".ci/run").read_text(), flags=re.MULTILINE)
 
 
 def test_every_readme_command_is_known(repo: Path) -> None:
@@ -46,7 +46,7 @@ def test_readme_deeplin_commands_run(repo: Path) -> None:
         )
         assert result.returncode == 0, (command, result.stderr)
         if args[0] == "bench":
-            assert re.search(r"^ratio ESS/s deeplin/numpyro: \d+\.\d+x$", result.stdout, re.M), result.stdout
+            assert re.search(r"^ratio ESS/s deeplin/numpyro: \d+\.\d+x$", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_readme_study_commands_dry_run(repo: Path) -> None:

@@ -8,7 +8,6 @@ import io
 import itertools
 
 import pytest
-
 import reference_theory as ref
 from deeplin.cli import main
 from deeplin.glm_channels import make_channel

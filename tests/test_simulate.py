@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from deeplin.deep_model import DeepPosterior
 from deeplin.glm_channels import make_channel
 from deeplin.glm_solver import solve

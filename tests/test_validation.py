@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from deeplin.cli import main
 from deeplin.validation import group_summary, point_rows
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from deeplin.theory import theory_curve
 
 pytestmark = pytest.mark.workflow

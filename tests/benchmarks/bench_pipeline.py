@@ -52,7 +52,7 @@ def _job_count(log: str) -> int:
 
 def _planned(dry_run: str) -> int:
     """The 'total' of a dry run's job-stats table."""
-    found = re.search(r"^total\s+(\d+)", dry_run, re.M)
+    found = re.search(r"^total\s+(\d+)", dry_run, re.MULTILINE)
     return int(found.group(1)) if found else 0
 
 

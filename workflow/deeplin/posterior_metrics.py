@@ -21,6 +21,7 @@ import arviz
 import numpy as np
 
 from .diagnostics import RHAT_OK as RHAT_THRESHOLD
+
 DIAGNOSTIC_POINTS = 128
 
 

@@ -78,7 +78,7 @@ def _test_error(prediction: np.ndarray, clean: np.ndarray, sign: bool) -> tuple[
 
 def glm_twin(data_path: str, out: str) -> dict:
     """The finite-size GLM twin (exact conjugate posterior or GAMP) and the GLM estimator on deep data."""
-    from .gamp import gamp, make_output, state_evolution_for  # noqa: PLC0415 (only this step needs it)
+    from .gamp import gamp, make_output, state_evolution_for
 
     start = time.perf_counter()
     data, meta = load_point(data_path)
@@ -126,7 +126,7 @@ def glm_twin(data_path: str, out: str) -> dict:
 
 def resolve_device(requested: str):
     """'auto' → CUDA when available else CPU; 'cuda' without a GPU is an error that says so."""
-    import torch  # noqa: PLC0415 (the theory and data steps do not need torch)
+    import torch
 
     if requested == "auto":
         if torch.cuda.is_available():
@@ -141,7 +141,7 @@ def resolve_device(requested: str):
 
 def theory_at(model: dict, alpha: float) -> dict:
     """The asymptotic GLM theory at this α (Barbier et al. 2019), for comparison in the point's metrics."""
-    from .theory import theory_curve  # noqa: PLC0415
+    from .theory import theory_curve
 
     _, rows = theory_curve(model["activation"], model["depth"], model["readout"], model["noise"], [alpha])
     return {"theory_q": rows[0]["q"], "theory_error": rows[0]["error"], "theory_error_noisy": rows[0]["error_noisy"]}
@@ -187,12 +187,12 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
     A run with non-finite draws or more divergences than ``sampler["max_divergent_fraction"]`` is retried
     ``sampler["divergence_retries"]`` times with a smaller step size, then fails with SamplerFailure.
     """
-    import torch  # noqa: PLC0415
+    import torch
 
-    from .checkpoint import Checkpoint, PeriodicCheckpointer, load_checkpoint, remove_checkpoint  # noqa: PLC0415
-    from .deep_model import DeepPosterior  # noqa: PLC0415
-    from .hmc import HMCConfig, HMCState, NonFiniteStart, sample  # noqa: PLC0415
-    from .posterior_metrics import chain_diagnostics, prediction_metrics  # noqa: PLC0415
+    from .checkpoint import Checkpoint, PeriodicCheckpointer, load_checkpoint, remove_checkpoint
+    from .deep_model import DeepPosterior
+    from .hmc import HMCConfig, HMCState, NonFiniteStart, sample
+    from .posterior_metrics import chain_diagnostics, prediction_metrics
 
     data, meta = load_point(data_path)
     model = meta["model"]

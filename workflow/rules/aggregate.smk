@@ -39,26 +39,26 @@ rule aggregate:
         # the headline as reStructuredText, included by the report's landing page
         headline_rst=f"{RESULTS}/tables/headline.rst",
         provenance=f"{RESULTS}/tables/provenance.json",
-    params:
-        analysis=json.dumps(config["analysis"], sort_keys=True),
-        out_dir=lambda wildcards, output: Path(output.simulations).parent,
-        # one path per point: a large study's list reaches the CLI through a file, not the command line
-        listing=f"{RESULTS}/logs/aggregate.files.txt",
     log:
         f"{RESULTS}/logs/aggregate.log",
     benchmark:
         f"{RESULTS}/benchmarks/aggregate.tsv"
+    localrule: True
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    localrule: True
+    params:
+        analysis=json.dumps(config["analysis"], sort_keys=True),
+        out_dir=lambda wildcards, output: Path(output.simulations).parent,
     run:
-        Path(params.listing).write_text("".join(f"{path}\n" for path in input))
-        shell(
-            "deeplin --verbose aggregate --metrics-from {params.listing} --analysis {params.analysis:q}"
-            " --out-dir {params.out_dir} 2> {log}"
-        )
+        # one path per point: a large study's list reaches the CLI through a scratch file, not the command line
+        with tempfile.TemporaryDirectory() as scratch:
+            listing = write_listing(input, scratch)
+            shell(
+                "deeplin --verbose aggregate --metrics-from {listing} --analysis {params.analysis:q}"
+                " --out-dir {params.out_dir} 2> {log}"
+            )
 
 
 # Every result file's provenance (package version, git commit, config hash, device) in one table for the report.
@@ -66,13 +66,18 @@ rule provenance:
     input:
         provenance_inputs(),
     output:
-        report(f"{RESULTS}/provenance.csv", caption="../report/provenance.rst", category="Provenance"),
-    params:
-        # thousands of paths in a large study: they reach the CLI through a file, not the command line
-        listing=f"{RESULTS}/logs/provenance.files.txt",
+        report(
+            f"{RESULTS}/provenance.csv",
+            caption="../report/provenance.rst",
+            category="Provenance",
+        ),
     log:
         f"{RESULTS}/logs/provenance.log",
     localrule: True
     run:
-        Path(params.listing).write_text("".join(f"{path}\n" for path in input))
-        shell("deeplin --verbose provenance --files-from {params.listing} --out {output} 2> {log}")
+        # thousands of paths in a large study: they reach the CLI through a scratch file
+        with tempfile.TemporaryDirectory() as scratch:
+            listing = write_listing(input, scratch)
+            shell(
+                "deeplin --verbose provenance --files-from {listing} --out {output} 2> {log}"
+            )

@@ -1,5 +1,6 @@
 # Shared helpers: model lookups and output paths that encode the parameters.
 import re
+import tempfile
 
 from deeplin.diagnostics import verdict_thresholds
 from deeplin.report_order import figure_labels, table_labels
@@ -16,7 +17,9 @@ def model_param(key):
 
 def theory_outputs():
     return expand(
-        f"{RESULTS}/theory/{{model}}/{{name}}", model=MODELS, name=["coefficients.json", "curve.csv"]
+        f"{RESULTS}/theory/{{model}}/{{name}}",
+        model=MODELS,
+        name=["coefficients.json", "curve.csv"],
     )
 
 
@@ -33,6 +36,8 @@ def posterior_gpu_resources():
     if SAMPLER["gpu_model"]:
         request["gpu_model"] = SAMPLER["gpu_model"]
     return request
+
+
 POINT = f"{RESULTS}/sims/{{model}}/d{{width}}/alpha{{alpha}}/seed{{seed}}"
 
 
@@ -46,9 +51,19 @@ wildcard_constraints:
 def graph_stand_in_study():
     """The smallest valid study whose rules and edges are this study's (one stand-in model)."""
     model = {"activation": "tanh", "depth": 1, "readout": "linear", "noise": 0.1}
-    study = {"study": config["study"], "models": {"graph-model": model}, "theory": {"alpha_num": 2}, "plots": config["plots"]}
+    study = {
+        "study": config["study"],
+        "models": {"graph-model": model},
+        "theory": {"alpha_num": 2},
+        "plots": config["plots"],
+    }
     if sim_points():
-        study["simulation"] = {"models": ["graph-model"], "widths": [2], "alphas": [1.0], "seeds": 1}
+        study["simulation"] = {
+            "models": ["graph-model"],
+            "widths": [2],
+            "alphas": [1.0],
+            "seeds": 1,
+        }
     return study
 
 
@@ -74,8 +89,16 @@ def sim_outputs():
 def provenance_inputs():
     """Every result file that records its provenance: theory coefficients, each point's files, the tables'."""
     files = expand(f"{RESULTS}/theory/{{model}}/coefficients.json", model=MODELS)
-    point_files = ["data.npz", "posterior.json", "posterior_summary.npz", "glm_twin.json", "metrics.json"]
-    files += [f"{POINT}/{name}".format(**p) for p in sim_points() for name in point_files]
+    point_files = [
+        "data.npz",
+        "posterior.json",
+        "posterior_summary.npz",
+        "glm_twin.json",
+        "metrics.json",
+    ]
+    files += [
+        f"{POINT}/{name}".format(**p) for p in sim_points() for name in point_files
+    ]
     return files + ([f"{RESULTS}/tables/provenance.json"] if sim_points() else [])
 
 
@@ -85,7 +108,9 @@ SIM_FIGURES = ["error_vs_alpha", "gap_vs_width", "universality", "diagnostics"]
 
 def table_outputs():
     """The aggregated tables, when the study simulates anything."""
-    return expand(f"{RESULTS}/tables/{{table}}.csv", table=TABLES) if sim_points() else []
+    return (
+        expand(f"{RESULTS}/tables/{{table}}.csv", table=TABLES) if sim_points() else []
+    )
 
 
 def figure_names():
@@ -94,9 +119,11 @@ def figure_names():
 
 
 def figure_outputs():
-    return expand(f"{RESULTS}/figures/{{figure}}.{{ext}}", figure=figure_names(), ext=["png", "pdf"]) + expand(
-        f"{RESULTS}/figures/rulegraph.{{ext}}", ext=["dot", "png", "pdf"]
-    )
+    return expand(
+        f"{RESULTS}/figures/{{figure}}.{{ext}}",
+        figure=figure_names(),
+        ext=["png", "pdf"],
+    ) + expand(f"{RESULTS}/figures/rulegraph.{{ext}}", ext=["dot", "png", "pdf"])
 
 
 def plot_inputs(wildcards):
@@ -104,3 +131,9 @@ def plot_inputs(wildcards):
     curves = expand(f"{RESULTS}/theory/{{model}}/curve.csv", model=MODELS)
     return table_outputs() + (curves if wildcards.figure == "error_vs_alpha" else [])
 
+
+def write_listing(paths, directory):
+    """A file in ``directory`` listing ``paths`` one a line, for CLI options such as --files-from."""
+    listing = Path(directory) / "files.txt"
+    listing.write_text("".join(f"{path}\n" for path in paths))
+    return listing

@@ -12,6 +12,19 @@ rule plot:
             labels=figure_labels,
         ),
         pdf=f"{RESULTS}/figures/{{figure}}.pdf",
+    log:
+        f"{RESULTS}/logs/plot/{{figure}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot/{{figure}}.tsv"
+    wildcard_constraints:
+        figure="|".join(SIM_FIGURES),
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         plots=json.dumps(config["plots"], sort_keys=True),
         tables=lambda wc: f"--tables {RESULTS}/tables" if sim_points() else "",
@@ -21,19 +34,6 @@ rule plot:
             else ""
         ),
         stem=lambda wildcards, output: output.png.removesuffix(".png"),
-    wildcard_constraints:
-        figure="|".join(SIM_FIGURES),
-    log:
-        f"{RESULTS}/logs/plot/{{figure}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot/{{figure}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    localrule: True
-    conda:
-        "../../envs/deeplin.yaml"
     shell:
         "deeplin --verbose plot {wildcards.figure} {params.tables} {params.curves}"
         " --plots {params.plots:q} --out {params.stem} 2> {log}"
@@ -43,10 +43,17 @@ rule rulegraph:
     output:
         dot=f"{RESULTS}/figures/rulegraph.dot",
         png=report(
-            f"{RESULTS}/figures/rulegraph.png", caption="../report/rulegraph.rst", category="Rule graph"
+            f"{RESULTS}/figures/rulegraph.png",
+            caption="../report/rulegraph.rst",
+            category="Rule graph",
         ),
         pdf=f"{RESULTS}/figures/rulegraph.pdf",
         config=f"{RESULTS}/figures/rulegraph.config.json",
+    log:
+        f"{RESULTS}/logs/rulegraph.log",
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
     params:
         # The rule graph depends only on whether the study simulates: the inner `snakemake --rulegraph`
         # gets a stand-in study of that shape, so α, seeds or noise changes never rerun this job.
@@ -55,11 +62,6 @@ rule rulegraph:
         python=sys.executable,
         snakefile=workflow.main_snakefile,
         stem=lambda wildcards, output: output.png.removesuffix(".png"),
-    log:
-        f"{RESULTS}/logs/rulegraph.log",
-    localrule: True
-    conda:
-        "../../envs/deeplin.yaml"
     shell:
         "echo {params.config:q} > {output.config} && "
         "{params.python} -m snakemake --snakefile {params.snakefile} --configfile {output.config}"

@@ -2,26 +2,29 @@
 # the deep posterior and the GLM twin, plus a light merge. Paths encode (model, d0, α, seed) so new grid
 # points add jobs only.
 
+
 rule simulate_data:
     output:
         f"{POINT}/data.npz",
+    log:
+        f"{POINT}/data.log",
+    benchmark:
+        f"{POINT}/data.benchmark.tsv"
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         activation=model_param("activation"),
         depth=model_param("depth"),
         readout=model_param("readout"),
         noise=model_param("noise"),
-        width_ratios=lambda wc: " ".join(map(str, config["models"][wc.model]["width_ratios"])),
+        width_ratios=lambda wc: " ".join(
+            map(str, config["models"][wc.model]["width_ratios"])
+        ),
         test_size=SIM["test_size"],
-    log:
-        f"{POINT}/data.log",
-    benchmark:
-        f"{POINT}/data.benchmark.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../../envs/deeplin.yaml"
     shell:
         "deeplin --verbose simulate-data --model-name {wildcards.model} --activation {params.activation}"
         " --depth {params.depth} --readout {params.readout} --noise {params.noise}"
@@ -35,6 +38,20 @@ rule deep_posterior:
     output:
         metrics=f"{POINT}/posterior.json",
         summary=f"{POINT}/posterior_summary.npz",
+    log:
+        f"{POINT}/posterior.log",
+    benchmark:
+        f"{POINT}/posterior.benchmark.tsv"
+    conda:
+        "../../envs/deeplin-cuda.yaml" if SAMPLER["gpus"] else "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        **posterior_gpu_resources(),
+        mem_mb=4000,
+        runtime=120,
+        # how, not what: the checkpoint interval changes no number, so it is a resource (resources never
+        # trigger reruns; params would)
+        checkpoint_seconds=str(SAMPLER["checkpoint_seconds"]),
     params:
         chains=SAMPLER["chains"],
         warmup=SAMPLER["warmup"],
@@ -49,20 +66,6 @@ rule deep_posterior:
         # the thresholds of the point's one diagnostics verdict, recorded in posterior.json
         verdict=json.dumps(VERDICT, sort_keys=True),
         checkpoint=f"{POINT}/posterior.checkpoint.pt",
-    log:
-        f"{POINT}/posterior.log",
-    benchmark:
-        f"{POINT}/posterior.benchmark.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=120,
-        # how, not what: the checkpoint interval changes no number, so it is a resource (resources never
-        # trigger reruns; params would)
-        checkpoint_seconds=str(SAMPLER["checkpoint_seconds"]),
-        **posterior_gpu_resources(),
-    conda:
-        "../../envs/deeplin-cuda.yaml" if SAMPLER["gpus"] else "../../envs/deeplin.yaml"
     shell:
         "deeplin --verbose sample-posterior --data {input} --chains {params.chains}"
         " --warmup {params.warmup} --samples {params.samples} --thin {params.thin}"
@@ -84,12 +87,12 @@ rule glm_twin:
         f"{POINT}/glm_twin.log",
     benchmark:
         f"{POINT}/glm_twin.benchmark.tsv"
+    conda:
+        "../../envs/deeplin.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/deeplin.yaml"
     shell:
         "deeplin --verbose glm-twin --data {input} --out {output} 2> {log}"
 

@@ -5,6 +5,17 @@ rule theory:
     output:
         coefficients=f"{RESULTS}/theory/{{model}}/coefficients.json",
         curve=f"{RESULTS}/theory/{{model}}/curve.csv",
+    log:
+        f"{RESULTS}/logs/theory/{{model}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/theory/{{model}}.tsv"
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         activation=model_param("activation"),
         depth=model_param("depth"),
@@ -15,17 +26,6 @@ rule theory:
         alpha_num=config["theory"]["alpha_num"],
         spacing=config["theory"]["spacing"],
         scan_points=config["theory"]["scan_points"],
-    log:
-        f"{RESULTS}/logs/theory/{{model}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/theory/{{model}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    localrule: True
-    conda:
-        "../../envs/deeplin.yaml"
     shell:
         "deeplin --verbose theory --activation {params.activation} --depth {params.depth}"
         " --readout {params.readout} --noise {params.noise}"
