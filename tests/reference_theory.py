@@ -47,7 +47,7 @@ from scipy import integrate, optimize, special
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _INF = math.inf
-_QKW = dict(epsabs=1e-14, epsrel=1e-13, limit=200)
+_QKW = {"epsabs": 1e-14, "epsrel": 1e-13, "limit": 200}
 
 
 def _gauss(z: float) -> float:
@@ -113,7 +113,7 @@ def linear_readout_q(alpha: float, eta0: float, gamma0: float, delta: float) -> 
 def _composite_gauss_legendre(lo: float, hi: float, panel: float,
                                nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and (positive) weights of a composite Gauss–Legendre rule on [lo, hi]."""
-    npan = int(math.ceil((hi - lo) / panel))
+    npan = math.ceil((hi - lo) / panel)
     x, w = np.polynomial.legendre.leggauss(nodes)
     edges = np.linspace(lo, hi, npan + 1)
     half = 0.5 * np.diff(edges)
@@ -209,7 +209,7 @@ def sign_readout_qhat_numeric(q: float, alpha: float, eta0: float, gamma0: float
     s = math.sqrt(eta0 ** 2 * (1.0 - q) + gamma0)
     sq = math.sqrt(max(q, 0.0))
     sd = math.sqrt(delta)
-    kw = dict(epsabs=1e-13, epsrel=1e-12, limit=400)  # |Z_out|, |∫t..| are O(0.1-1)
+    kw = {"epsabs": 1e-13, "epsrel": 1e-12, "limit": 400}  # |Z_out|, |∫t..| are O(0.1-1)
 
     def lik(y: float, h: float) -> float:
         if sd == 0.0:
@@ -225,7 +225,7 @@ def sign_readout_qhat_numeric(q: float, alpha: float, eta0: float, gamma0: float
         pts = (t0,) if abs(t0) < _T_MAX else None
         total = 0.0
         for y in (-1.0, 1.0):
-            def g0(t: float) -> float:
+            def g0(t: float, y: float = y) -> float:
                 return _gauss(t) * lik(y, mu + s * t)
 
             z = integrate.quad(g0, -_T_MAX, _T_MAX, points=pts, **kw)[0]

@@ -17,6 +17,7 @@ biases are O(1/d), far below these. ``test_checks_have_power`` shows the same ch
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -291,7 +292,7 @@ def _log_z_out(readout: str, delta: float, y: float, omega: float, V: float) -> 
     breaks = sorted(set(breaks))
     total = sum(
         integrate.quad(integrand, a, b, epsabs=0, epsrel=1e-13, limit=400)[0]
-        for a, b in zip(breaks[:-1], breaks[1:], strict=False)
+        for a, b in itertools.pairwise(breaks)
     )
     return math.log(total)
 
@@ -305,8 +306,8 @@ def test_denoiser_is_the_derivative_of_log_z_out(readout: str, delta: float) -> 
         omega = math.sqrt(1 - V) * rng.standard_normal(6)
         g, dg = output.denoise(data.y, omega, V)
         for mu in range(6):
-            def log_z(w: float, mu: int = mu) -> float:
-                return _log_z_out(readout, delta, float(data.y[mu]), w, V)
+            def log_z(w: float, mu: int = mu, y: np.ndarray = data.y, V: float = V) -> float:
+                return _log_z_out(readout, delta, float(y[mu]), w, V)
 
             eps = 1e-3
             values = [log_z(omega[mu] + k * eps) for k in (-2, -1, 0, 1, 2)]
@@ -369,7 +370,8 @@ def test_predictors_match_their_integrals() -> None:
     for k in range(5):
         # P(Y = +1 | ω, V) = ∫ dh N(h; η0 ω, s²) Φ(h/√Δ)
         p = integrate.quad(
-            lambda h: special.ndtr(h / math.sqrt(0.1)) * math.exp(-0.5 * ((h - ETA0 * omega[k]) / s[k]) ** 2)
+            lambda h, k=k: special.ndtr(h / math.sqrt(0.1))
+            * math.exp(-0.5 * ((h - ETA0 * omega[k]) / s[k]) ** 2)
             / (math.sqrt(2 * math.pi) * s[k]),
             -np.inf, np.inf, epsabs=1e-14,
         )[0]

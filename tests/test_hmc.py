@@ -67,7 +67,7 @@ def mean_cov_z_scores(draws: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> t
 
     Σ̂_ij = mean of (x_i − μ_i)(x_j − μ_j) is unbiased; its MCSE is sd(product)/√ESS(product).
     """
-    s, c, d = draws.shape
+    _, _, d = draws.shape
     sd = np.sqrt(np.diag(cov))
     z_mean = np.array(
         [(draws[:, :, i].mean() - mean[i]) / (sd[i] / math.sqrt(ess(draws[:, :, i]))) for i in range(d)]
@@ -500,7 +500,7 @@ def test_autograd_matches_analytic_gradient_path():
 
 def test_progress_bar_and_log_lines(capsys, caplog):
     """progress=True draws a carriage-return bar on stderr; False logs ~10 % lines instead."""
-    kwargs = dict(potential_fn=lambda x: 0.5 * (x**2).sum(-1), init_position=torch.zeros(2, 2), seed=0)
+    kwargs = {"potential_fn": lambda x: 0.5 * (x**2).sum(-1), "init_position": torch.zeros(2, 2), "seed": 0}
     sample(config=HMCConfig(warmup=5, samples=5, progress=True), **kwargs)
     assert "\rHMC [" in capsys.readouterr().err
     with caplog.at_level(logging.INFO, logger="deeplin.hmc"):

@@ -42,7 +42,7 @@ def test_readme_deeplin_commands_run(repo: Path) -> None:
             pytest.importorskip("numpyro", reason="the bench extra (NumPyro) is not installed")
             args += ["--warmup", "15", "--samples", "15", "--chains", "4", "--numpyro-chains", "1"]
         result = subprocess.run(
-            [sys.executable, "-m", "deeplin", *args], cwd=repo, capture_output=True, text=True
+            [sys.executable, "-m", "deeplin", *args], check=False, cwd=repo, capture_output=True, text=True
         )
         assert result.returncode == 0, (command, result.stderr)
         if args[0] == "bench":
@@ -56,11 +56,11 @@ def test_readme_study_commands_dry_run(repo: Path) -> None:
     for command in commands:
         study = command.split("CONFIG=", 1)[1].split()[0]
         folder = subprocess.run([str(BIN / "deeplin"), "check-config", "--results-dir", study],
-                                cwd=repo, capture_output=True, text=True)  # fmt: skip
+                                cwd=repo, check=False, capture_output=True, text=True)  # fmt: skip
         assert folder.returncode == 0 and folder.stdout.strip() == f"results/{Path(study).stem}", folder
         result = subprocess.run(
             [str(BIN / "snakemake"), "-n", "--cores", "1", "--configfile", study],
-            cwd=repo, capture_output=True, text=True, env=ENV,
+            cwd=repo, check=False, capture_output=True, text=True, env=ENV,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-2000:]
 
@@ -71,7 +71,14 @@ def test_readme_slurm_command_dry_runs(repo: Path) -> None:
     assert commands, "README shows no SLURM command"
     for command in commands:
         args = shlex.split(command)[1:]
-        result = subprocess.run([str(BIN / "snakemake"), "-n", *args], cwd=repo, capture_output=True, text=True, env=ENV)
+        result = subprocess.run(
+            [str(BIN / "snakemake"), "-n", *args],
+            cwd=repo,
+            check=False,
+            capture_output=True,
+            text=True,
+            env=ENV,
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         assert "deep_posterior" in result.stdout
 
@@ -79,7 +86,7 @@ def test_readme_slurm_command_dry_runs(repo: Path) -> None:
 def test_benchmark_script_runs(repo: Path) -> None:
     result = subprocess.run(
         [sys.executable, "tests/benchmarks/bench_theory.py", "--repeats", "1", "--points", "4"],
-        cwd=repo, capture_output=True, text=True,
+        cwd=repo, check=False, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert re.search(r"tanh L=1 noise=0.01\s+\d+\.\d+\s+\d\.\de-\d+", result.stdout), result.stdout
@@ -96,7 +103,7 @@ def test_pipeline_timing_script_runs_on_a_tiny_study(repo: Path, tmp_path: Path)
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(study))
     result = subprocess.run(
         [sys.executable, "tests/benchmarks/bench_pipeline.py", "--cores", "2", "--config", str(tmp_path / "tiny.yaml")],
-        cwd=repo, capture_output=True, text=True, env=ENV,
+        cwd=repo, check=False, capture_output=True, text=True, env=ENV,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"study from scratch .*: \d+\.\d s, \d+ jobs", result.stdout), result.stdout

@@ -176,10 +176,10 @@ class Readout:
 
 READOUTS: dict[str, Readout] = {
     "linear": Readout("linear", lambda x: np.asarray(x, dtype=float), "gaussian", True, lambda x: x,
-                      lambda x: (x, x.new_ones(()))),  # fmt: skip
+                      lambda x: (x, x.new_ones(()))),
     "tanh": Readout("tanh", np.tanh, "gaussian", True, lambda x: x.tanh(), _tanh_pair),
     "sign": Readout("sign", np.sign, "probit", False, lambda x: x.sign()),
-}
+}  # fmt: skip
 
 
 def get_readout(name: str) -> Readout:

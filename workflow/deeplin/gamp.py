@@ -144,7 +144,7 @@ class QuadratureOutput:
         """(E t, Var t, edge weight) of the posterior of t per sample, on [−half_width, half_width]."""
         width = min(1.0, math.sqrt(self.delta) / (s * self.max_slope))
         dt = width / self.resolution
-        t = np.linspace(-half_width, half_width, int(math.ceil(2 * half_width / dt)) + 1)
+        t = np.linspace(-half_width, half_width, math.ceil(2 * half_width / dt) + 1)
         mean = np.empty_like(y)
         var = np.empty_like(y)
         edge = np.empty_like(y)

@@ -149,7 +149,7 @@ class GaussianChannel:
         width = s if self.delta == 0 else min(s, math.sqrt(self.delta) / self.max_slope)
         dh = width / self.resolution
         lo, hi = mu.min() - 12.0 * s, mu.max() + 12.0 * s
-        h = np.linspace(lo, hi, int(math.ceil((hi - lo) / dh)) + 1)
+        h = np.linspace(lo, hi, math.ceil((hi - lo) / dh) + 1)
         dh = h[1] - h[0]
         weights = np.exp(-0.5 * ((h[None, :] - mu[:, None]) / s) ** 2) * (_INV_SQRT_2PI / s * dh)
         return h, weights, xi, xi_weights, s
@@ -165,7 +165,7 @@ class GaussianChannel:
         fh = self.readout.fn(h)
         sd = math.sqrt(self.delta)
         y_lo, y_hi = fh.min() - 12.0 * sd, fh.max() + 12.0 * sd
-        y = np.linspace(y_lo, y_hi, int(math.ceil((y_hi - y_lo) * self.resolution / sd)) + 1)
+        y = np.linspace(y_lo, y_hi, math.ceil((y_hi - y_lo) * self.resolution / sd) + 1)
         dy = y[1] - y[0]
         kernel = np.exp(-0.5 * ((y[None, :] - fh[:, None]) / sd) ** 2) * (_INV_SQRT_2PI / sd)
         z_out = weights @ kernel
@@ -270,18 +270,23 @@ class ProbitChannel:
         noisy = math.acos(min(1.0, math.sqrt(self.eta0**2 * q / self.total_variance))) / math.pi
         return clean, noisy
 
-    @functools.cache
     def conditional_entropy(self) -> float:
-        """H(Y | v, ξ) = E_h H_b(Φ(h/√Δ)), h ~ N(0, σ_L); zero without noise."""
-        if self.delta == 0:
-            return 0.0
+        """H(Y | v, ξ) = E_h H_b(Φ(h/√Δ)), h ~ N(0, σ_L); zero without noise (cached per (η0, γ0, Δ))."""
+        return _probit_conditional_entropy(self.eta0, self.gamma0, self.delta)
 
-        def binary_entropy(h: float) -> float:
-            x = h / math.sqrt(self.delta)
-            return -sum(special.ndtr(v) * special.log_ndtr(v) for v in (x, -x))
 
-        value, _ = gaussian_expectation(binary_entropy, self.eta0**2 + self.gamma0)
-        return value
+@functools.cache
+def _probit_conditional_entropy(eta0: float, gamma0: float, delta: float) -> float:
+    """:meth:`ProbitChannel.conditional_entropy`, cached on the channel's numbers rather than on instances."""
+    if delta == 0:
+        return 0.0
+
+    def binary_entropy(h: float) -> float:
+        x = h / math.sqrt(delta)
+        return -sum(special.ndtr(v) * special.log_ndtr(v) for v in (x, -x))
+
+    value, _ = gaussian_expectation(binary_entropy, eta0**2 + gamma0)
+    return value
 
 
 Channel = LinearChannel | GaussianChannel | ProbitChannel

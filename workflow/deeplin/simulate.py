@@ -232,11 +232,13 @@ def deep_posterior(data_path: str, sampler: dict, out: str, draws_out: str | Non
         )
         draws = torch.empty((config.kept, chains, x_test.shape[0]), dtype=dtype, device=device)
 
-        def record(index: int, position: torch.Tensor) -> None:
+        def record(index: int, position: torch.Tensor, draws: torch.Tensor = draws) -> None:
             with torch.no_grad():
                 draws[index] = posterior.predict(position, x_test)
 
-        def snapshot(state: HMCState, attempt: int = attempt, config: HMCConfig = config) -> Checkpoint:
+        def snapshot(
+            state: HMCState, attempt: int = attempt, config: HMCConfig = config, draws: torch.Tensor = draws
+        ) -> Checkpoint:
             done = max(0, -(-(state.iteration - config.warmup) // config.thin))
             return Checkpoint(attempt=attempt, state=state.state_dict(), draws=draws[:done].cpu())
 

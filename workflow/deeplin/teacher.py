@@ -26,12 +26,12 @@ def point_seed(model: str, width: int, alpha: float, seed: int, purpose: str) ->
 
 def hidden_widths(width: int, ratios: Sequence[float]) -> list[int]:
     """d_l = round(ratio_l · d0), at least 1 (the model's width_ratios)."""
-    return [max(1, int(round(r * width))) for r in ratios]
+    return [max(1, round(r * width)) for r in ratios]
 
 
 def sample_count(width: int, alpha: float) -> int:
     """n = round(α d0), at least 1."""
-    return max(1, int(round(alpha * width)))
+    return max(1, round(alpha * width))
 
 
 def deep_forward(

@@ -93,16 +93,20 @@ def report(points: pd.DataFrame) -> str:
     lines = [
         f"points: {len(points)}; used: {len(used)}; groups (model, width, alpha): {len(groups)}",
         verdict,
-        f"R-hat (max over test predictions) <= {RHAT_OK} at {_percent(used['deep_rhat_max'] <= RHAT_OK)} of"
-        f" used points; R-hat of the potential <= {RHAT_OK} at {_percent(potential_rhat <= RHAT_OK)}",
+        (
+            f"R-hat (max over test predictions) <= {RHAT_OK} at {_percent(used['deep_rhat_max'] <= RHAT_OK)}"
+            f" of used points; R-hat of the potential <= {RHAT_OK} at {_percent(potential_rhat <= RHAT_OK)}"
+        ),
         f"sampling divergences: {int(used['deep_divergences'].sum())} in total",
         "pooled over used points: direct (corrected) - Nishimori = {:.4f} +- {:.4f} (SE over points)".format(
             *direct_vs_nishimori
         ),
-        f"Nishimori vs direct within 2 SE in {int(groups['nishimori_within_2se'].sum())}/{len(groups)}"
-        " groups;"
-        f" mean |direct - Nishimori| / SE = "
-        f"{(groups['direct_minus_nishimori'].abs() / groups['direct_minus_nishimori_se']).mean():.2f}",
+        (
+            f"Nishimori vs direct within 2 SE in {int(groups['nishimori_within_2se'].sum())}/{len(groups)}"
+            " groups;"
+            f" mean |direct - Nishimori| / SE = "
+            f"{(groups['direct_minus_nishimori'].abs() / groups['direct_minus_nishimori_se']).mean():.2f}"
+        ),
     ]
     if "twin_estimator_on_deep_error" in used:
         estimator = used["twin_estimator_on_deep_error"]
