@@ -22,8 +22,7 @@ def point_rows(paths: Iterable[str | Path], include_flagged: bool = False) -> pd
     Each point carries the verdict its posterior job recorded (deeplin.diagnostics); flagged points are left
     out unless ``include_flagged``, as summary.csv leaves them out by default (`analysis.exclude_flagged`).
     """
-    points = flag_points(load_points(paths), {"exclude_flagged": not include_flagged})
-    return points
+    return flag_points(load_points(paths), {"exclude_flagged": not include_flagged})
 
 
 def _mean_se(values: pd.Series) -> tuple[float, float]:
