@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Snakemake's jobs find `deeplin` next to the Python that runs Snakemake (the Snakefile sees to it).
 BIN := $(abspath $(VENV))/bin
 
-.PHONY: reproduce test install install-test dry-run lint benchmark clean
+.PHONY: reproduce test style format install install-test dry-run lint benchmark clean
 
 # The study's config is checked first (a syntax error is named with file, line and column); its results and
 # its report go to the folder it names, results/<study>/.
@@ -21,13 +21,25 @@ reproduce: install
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report $$results/report.html --report-after-run \
 		$(SNAKEMAKE_ARGS)
 
-test: install-test
+# The tests start with the style check: a formatting or lint problem fails `make test` in seconds.
+test: style
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# ruff (lint + format) for the Python code, snakefmt for the Snakefile and the rules files; `make format` fixes.
+style: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt Snakefile workflow/rules
 
 dry-run: install
 	$(BIN)/snakemake -n --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
 
-lint: install
+lint: style
 	$(BIN)/snakemake --lint
 
 benchmark: install

@@ -1,4 +1,4 @@
-# deeplin: the deep Gaussian equivalence, from a config file to theory curves (docs/science.md).
+# deeplin: deep-to-linear results of high-dimensional learning theory, one rules file per result (docs/).
 # Usage: snakemake --cores all [--configfile workflow/studies/<name>.yaml] [--report results/<study>/report.html --report-after-run]
 import json
 import os
@@ -45,8 +45,8 @@ if not workflow.overwrite_configfiles:
 try:
     # Fill in the schema's defaults and refuse bad input before any job is scheduled: the config files
     # Snakemake read are re-read for duplicate keys (its YAML loader keeps the last one silently), and
-    # sampler.device = 'cuda' needs a CUDA device here unless the jobs request GPUs (sampler.gpus).
-    # --config values arrive as strings inside mappings (sampler={"chains": 4}): validate_config converts
+    # deep_equivalence.sampler.device = 'cuda' needs a CUDA device here unless the jobs request GPUs.
+    # --config values arrive as strings inside mappings (deep_equivalence={"sampler": {"chains": 4}}): validate_config converts
     # those, and only those, that read as their schema type.
     config.update(
         validate_config(
@@ -61,10 +61,8 @@ except ConfigError as error:
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/theory.smk"
-include: "workflow/rules/simulate.smk"
-include: "workflow/rules/aggregate.smk"
-include: "workflow/rules/plot.smk"
+include: "workflow/rules/deep_equivalence.smk"
+include: "workflow/rules/study.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -73,8 +71,6 @@ report: "workflow/report/workflow.rst"
 rule all:
     default_target: True
     input:
-        theory_outputs(),
-        sim_outputs(),
-        table_outputs(),
-        figure_outputs(),
-        f"{RESULTS}/provenance.csv",
+        RESULT_TARGETS,
+        rules.rulegraph.output,
+        rules.provenance.output,

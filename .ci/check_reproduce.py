@@ -1,4 +1,5 @@
-"""After `make reproduce` in CI: the study folder holds the report, every figure and every table.
+"""After `make reproduce` in CI: the study folder holds the report, every result's figures and tables, and
+the study-wide rule graph.
 
 Usage: python .ci/check_reproduce.py results/<study>
 """
@@ -8,8 +9,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-FIGURES = ("error_vs_alpha", "gap_vs_width", "universality", "diagnostics", "rulegraph")
-TABLES = ("simulations", "summary", "scaling", "headline")
+from deeplin.deep_equivalence import figure_names
+
+# (folder under results/<study>/, figure names): the result's figures (its registry) and the study's rule graph
+FIGURES = (("deep_equivalence", tuple(figure_names.FIGURES)), (".", ("rulegraph",)))
+TABLES = ("deep_equivalence", tuple(figure_names.TABLES))
 
 
 def problems(study: Path) -> list[str]:
@@ -22,13 +26,15 @@ def problems(study: Path) -> list[str]:
     for marker in ("System Message", "Duplicate explicit target name"):
         if marker in text:
             found.append(f"{report}: docutils says {marker!r}")
-    for name in FIGURES:
-        for ext in ("png", "pdf"):
-            path = study / "figures" / f"{name}.{ext}"
-            if not path.is_file() or path.stat().st_size < 10_000:
-                found.append(f"{path}: missing or empty")
-    for name in TABLES:
-        path = study / "tables" / f"{name}.csv"
+    for folder, names in FIGURES:
+        for name in names:
+            for ext in ("png", "pdf"):
+                path = study / folder / "figures" / f"{name}.{ext}"
+                if not path.is_file() or path.stat().st_size < 10_000:
+                    found.append(f"{path}: missing or empty")
+    folder, names = TABLES
+    for name in names:
+        path = study / folder / "tables" / f"{name}.csv"
         if not path.is_file() or len(path.read_text().splitlines()) < 2:
             found.append(f"{path}: missing or without rows")
     return found
@@ -40,5 +46,6 @@ if __name__ == "__main__":
     for issue in issues:
         print(issue, file=sys.stderr)
     if not issues:
-        print(f"{folder}: report, {len(FIGURES)} figures and {len(TABLES)} tables present")
+        figures = sum(len(names) for _, names in FIGURES)
+        print(f"{folder}: report, {figures} figures and {len(TABLES[1])} tables present")
     sys.exit(1 if issues else 0)

@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository root and a few deep-model coefficient sets."""
+"""Fixtures shared by every test folder: the repository root, and one torch thread per test process."""
 
 from __future__ import annotations
 

@@ -25,8 +25,13 @@ BIN = Path(sys.executable).parent
 
 
 def _copy_tree(target: Path) -> None:
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in listed:
         if (REPO / name).is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
@@ -66,16 +71,21 @@ def main() -> None:
         workdir = Path(tmp)
         _copy_tree(workdir)
         shutil.copy(Path(args.config).resolve(), workdir / "study0.yaml")
-        report = ["--report", "results/default/report.html", "--report-after-run"]
+        study = yaml.safe_load((workdir / "study0.yaml").read_text()).get("study", "default")
+        report = ["--report", f"results/{study}/report.html", "--report-after-run"]
         full, log = _snakemake(workdir, args.cores, "--configfile", "study0.yaml", *report)
-        print(f"study from scratch ({args.config}, --cores {args.cores}): {full:.1f} s, {_job_count(log)} jobs")
+        print(
+            f"study from scratch ({args.config}, --cores {args.cores}): {full:.1f} s, {_job_count(log)} jobs"
+        )
         config = yaml.safe_load((workdir / "study0.yaml").read_text())
-        config["simulation"]["alphas"].append(args.new_alpha)
+        config["deep_equivalence"]["simulation"]["alphas"].append(args.new_alpha)
         (workdir / "study.yaml").write_text(yaml.safe_dump(config))
         _, dry = _snakemake(workdir, args.cores, "-n", "--configfile", "study.yaml")
         rerun, log = _snakemake(workdir, args.cores, "--configfile", "study.yaml", *report)
-        print(f"incremental rerun after adding alpha={args.new_alpha:g}: {rerun:.1f} s, {_job_count(log)} jobs "
-              f"(the dry run planned {_planned(dry)})")  # fmt: skip
+        print(
+            f"incremental rerun after adding alpha={args.new_alpha:g}: {rerun:.1f} s, {_job_count(log)} jobs "
+            f"(the dry run planned {_planned(dry)})"
+        )
 
 
 if __name__ == "__main__":

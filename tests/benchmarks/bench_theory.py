@@ -7,19 +7,18 @@ Run: make benchmark   (or python tests/benchmarks/bench_theory.py [--repeats N])
 
 from __future__ import annotations
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"  # one core, as the issue asks; set before numpy is imported
-
 import argparse
+import os
 import platform
 import time
 
-import numpy as np
-from deeplin.glm_channels import make_channel
-from deeplin.glm_solver import solve_curve
-from deeplin.layers import layer_coefficients
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # timings on one core; set before numpy is imported, hence the late imports
+
+import numpy as np  # noqa: E402
+from deeplin.deep_equivalence.glm_channels import make_channel  # noqa: E402
+from deeplin.deep_equivalence.glm_solver import solve_curve  # noqa: E402
+from deeplin.deep_equivalence.layers import layer_coefficients  # noqa: E402
 
 CASES = [("tanh", 1, 0.01), ("tanh", 2, 0.1), ("erf", 3, 1.0), ("erf", 2, 0.01)]
 

@@ -2,7 +2,7 @@
 
 Adding an activation is one entry in ``ACTIVATIONS``; everything else (config validation, the layer
 recursion, the CLI choices) reads this dictionary. Closed forms of the two Gaussian moments the layer
-recursion needs (docs/science.md, 'Layer recursion') are attached where they exist so that quadrature can
+recursion needs (docs/deep_equivalence.md, 'Layer recursion') are attached where they exist so that quadrature can
 be cross-checked.
 """
 
@@ -114,7 +114,7 @@ ACTIVATIONS: dict[str, Activation] = {
         torch_with_derivative=lambda x: (x, x.new_ones(())),
     ),
     # Known so that validation can explain why it is refused: not odd, E relu(√v Z) ≠ 0
-    # (docs/science.md, 'Equivalence theorem').
+    # (docs/deep_equivalence.md, 'Equivalence theorem').
     "relu": Activation(
         name="relu",
         description="max(x, 0); not odd, rejected for the deep Gaussian equivalence",
@@ -150,9 +150,7 @@ def get_activation(name: str, *, allow_non_odd: bool = False) -> Activation:
     try:
         act = ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown activation '{name}'; known: {', '.join(sorted(ACTIVATIONS))}"
-        ) from None
+        raise ValueError(f"unknown activation '{name}'; known: {', '.join(sorted(ACTIVATIONS))}") from None
     if not act.odd and not allow_non_odd:
         raise ValueError(non_odd_message(name))
     return act
@@ -160,7 +158,7 @@ def get_activation(name: str, *, allow_non_odd: bool = False) -> Activation:
 
 @dataclass(frozen=True)
 class Readout:
-    """An output function f of the teacher (docs/science.md, 'Deep teacher and Bayes-optimal student').
+    """An output function f of the teacher (docs/deep_equivalence.md, 'Deep teacher and Bayes-optimal student').
 
     ``likelihood`` is 'gaussian' for Y = f(h) + √Δ Z and 'probit' for Y = sign(h + √Δ Z) (noise inside).
     ``invertible`` readouts with Δ = 0 reveal h itself, which the GLM solver uses.
@@ -175,11 +173,17 @@ class Readout:
 
 
 READOUTS: dict[str, Readout] = {
-    "linear": Readout("linear", lambda x: np.asarray(x, dtype=float), "gaussian", True, lambda x: x,
-                      lambda x: (x, x.new_ones(()))),
+    "linear": Readout(
+        "linear",
+        lambda x: np.asarray(x, dtype=float),
+        "gaussian",
+        True,
+        lambda x: x,
+        lambda x: (x, x.new_ones(())),
+    ),
     "tanh": Readout("tanh", np.tanh, "gaussian", True, lambda x: x.tanh(), _tanh_pair),
     "sign": Readout("sign", np.sign, "probit", False, lambda x: x.sign()),
-}  # fmt: skip
+}
 
 
 def get_readout(name: str) -> Readout:

@@ -1,10 +1,11 @@
-"""Periodic checkpoints of a running posterior job, so that a killed job resumes instead of restarting.
+"""Periodic checkpoints of a running sampler job, so that a killed job resumes instead of restarting.
 
-A checkpoint holds the HMC kernel state (positions, adaptation, counters, RNG streams: resuming is
-bitwise identical to not stopping), the draws recorded so far and the retry attempt. It is tagged with a
-fingerprint of everything that determines the run; a checkpoint with another fingerprint (changed data,
-sampler settings, device type or dtype) is ignored, never resumed. It is not a Snakemake output: the job
-deletes it once its outputs are written.
+A checkpoint holds the sampler state (deeplin.hmc.SamplerState.state_dict(): positions, adaptation,
+counters, RNG streams, so that resuming is bitwise identical to not stopping), the draws recorded so far
+and the retry attempt. It is tagged with a fingerprint of everything that determines the run; a checkpoint
+with another fingerprint (changed data, sampler settings, device type or dtype) or written in another
+format is ignored, never resumed. It is not a Snakemake output: the job deletes it once its outputs are
+written. `PeriodicCheckpointer` is the hook that writes it (deeplin.hmc.hooks).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from .io import atomic_write
 
 log = logging.getLogger("deeplin.checkpoint")
 
-FORMAT = 1
+# 2: the sampler state as nested records (kernel, adaptation, diagnostics, random streams).
+FORMAT = 2
 
 
 @dataclass
@@ -36,8 +38,13 @@ class Checkpoint:
 
 def save_checkpoint(path: str | Path, fingerprint: str, checkpoint: Checkpoint) -> None:
     """Write atomically: a kill during the write leaves the previous checkpoint intact."""
-    record = {"format": FORMAT, "fingerprint": fingerprint, "attempt": checkpoint.attempt,
-              "state": checkpoint.state, "draws": checkpoint.draws}  # fmt: skip
+    record = {
+        "format": FORMAT,
+        "fingerprint": fingerprint,
+        "attempt": checkpoint.attempt,
+        "state": checkpoint.state,
+        "draws": checkpoint.draws,
+    }
     with atomic_write(path, "wb") as handle:
         torch.save(record, handle)
 
@@ -52,7 +59,18 @@ def load_checkpoint(path: str | Path, fingerprint: str) -> Checkpoint | None:
     except Exception as exc:  # noqa: BLE001 (any unreadable file means: start afresh)
         log.warning("checkpoint %s is unreadable (%s): starting afresh", path, exc)
         return None
-    if record.get("format") != FORMAT or record.get("fingerprint") != fingerprint:
+    if not isinstance(record, dict):
+        log.warning("checkpoint %s holds no checkpoint record: starting afresh", path)
+        return None
+    if record.get("format") != FORMAT:
+        log.warning(
+            "checkpoint %s has format %s, not %d (another deeplin version): starting afresh",
+            path,
+            record.get("format"),
+            FORMAT,
+        )
+        return None
+    if record.get("fingerprint") != fingerprint:
         log.warning("checkpoint %s belongs to other data or sampler settings: starting afresh", path)
         return None
     return Checkpoint(attempt=int(record["attempt"]), state=record["state"], draws=record["draws"])
@@ -65,10 +83,11 @@ def remove_checkpoint(path: str | Path | None) -> None:
 
 
 class PeriodicCheckpointer:
-    """An `on_iteration` hook for hmc.sample: saves `snapshot(state)` at most every ``seconds`` (0 = never)."""
+    """A hook for deeplin.hmc.sample: saves `snapshot(state)` at most every ``seconds`` (0 = never)."""
 
-    def __init__(self, path: str | Path | None, fingerprint: str, seconds: float,
-                 snapshot: Callable[[Any], Checkpoint]) -> None:  # fmt: skip
+    def __init__(
+        self, path: str | Path | None, fingerprint: str, seconds: float, snapshot: Callable[[Any], Checkpoint]
+    ) -> None:
         self.path, self.fingerprint, self.seconds, self.snapshot = path, fingerprint, seconds, snapshot
         self.last = time.monotonic()
         self.saved = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import importlib
 import json
 import math
 import re
@@ -19,9 +20,21 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .activations import ACTIVATIONS, get_readout, non_odd_message
+from .activations import ACTIVATIONS
+from .devices import cuda_visible
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_PATH = SCHEMA_DIR / "config.schema.yaml"
+
+# The results of this package, by id: each has a config section of that name with its own schema
+# (schemas/<id>.schema.yaml) and cross-field rules (deeplin.<id>.config_rules), a subpackage, a rules file,
+# a results folder and a report chapter of the same name.
+RESULT_IDS = ("deep_equivalence",)
+
+
+def result_rules(result_id: str):
+    """The module with a result's own config rules (``problems``, ``complete``, optional ``check_devices``)."""
+    return importlib.import_module(f"deeplin.{result_id}.config_rules")
 
 
 class ConfigError(ValueError):
@@ -29,18 +42,21 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__(
-            "invalid deeplin configuration:\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__("invalid deeplin configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 @functools.lru_cache(maxsize=4)
 def _cached_schema(activations: tuple[str, ...]) -> dict:
-    """The schema read once per activation registry (validation runs per config and per CLI step)."""
-    # The schema lives in the workflow tree (workflow/schemas/); deeplin is installed editable from it.
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    model = schema["properties"]["models"]["additionalProperties"]
-    model["properties"]["activation"]["enum"] = list(activations)
+    """The study schema with each result's section schema inserted, read once per activation registry."""
+    # The schemas live in the workflow tree (workflow/schemas/); deeplin is installed editable from it.
+    schema = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for result_id in RESULT_IDS:
+        section = yaml.safe_load((SCHEMA_DIR / f"{result_id}.schema.yaml").read_text(encoding="utf-8"))
+        section.pop("$schema", None)
+        rules = result_rules(result_id)
+        if hasattr(rules, "adapt_schema"):
+            rules.adapt_schema(section)
+        schema["properties"][result_id] = {**section, **schema["properties"][result_id]}
     return schema
 
 
@@ -88,12 +104,12 @@ def _key(path) -> str:
     return text or "<top level>"
 
 
-def _mapping(value: Any) -> Mapping:
+def as_mapping(value: Any) -> Mapping:
     """The value if it is a mapping, else an empty one (its type error is the schema's to report)."""
     return value if isinstance(value, Mapping) else {}
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -140,60 +156,12 @@ def _schema_messages(config: dict, schema: dict) -> list[str]:
     return messages
 
 
-def _cross_field_messages(config: dict) -> list[str]:
-    """Rules a JSON Schema cannot express (e.g. odd activations: docs/science.md, 'Equivalence theorem')."""
+def _cross_field_messages(config: Mapping) -> list[str]:
+    """Rules a JSON Schema cannot express: finite numbers everywhere, then each result's own rules."""
     messages = _non_finite_messages(config)
-    models = _mapping(config.get("models"))
-    # Names become folder names: two that differ only in case share a folder on macOS and Windows.
-    seen: dict[str, str] = {}
-    for name in models:
-        if isinstance(name, str) and name.lower() in seen:
-            messages.append(f"models.{name}: differs from models.{seen[name.lower()]} only in case; result "
-                            "folders would collide on case-insensitive file systems")  # fmt: skip
-        seen.setdefault(str(name).lower(), name)
-    for name, model in models.items():
-        if not isinstance(model, Mapping):
-            continue
-        activation = model.get("activation")
-        act = ACTIVATIONS.get(activation) if isinstance(activation, str) else None  # else: the schema's
-        if act is not None and not act.odd:
-            messages.append(f"models.{name}.activation = {act.name!r}: {non_odd_message(act.name)}")
-        depth, ratios = model.get("depth"), model.get("width_ratios")
-        if isinstance(depth, int) and isinstance(ratios, list) and len(ratios) != depth:
-            messages.append(
-                f"models.{name}.width_ratios = {ratios}: needs one ratio per hidden layer, "
-                f"i.e. {depth} (models.{name}.depth = {depth}), got {len(ratios)}"
-            )
-    theory = _mapping(config.get("theory"))
-    lo, hi = theory.get("alpha_min"), theory.get("alpha_max")
-    if _is_number(lo) and _is_number(hi) and lo > hi:
-        messages.append(f"theory.alpha_min = {lo}: must not exceed theory.alpha_max = {hi}")
-    simulated = _mapping(config.get("simulation")).get("models")
-    for i, name in enumerate(simulated if isinstance(simulated, list) else []):
-        if not isinstance(name, str):
-            continue  # a type error, reported by the schema
-        if name not in models:
-            known = ", ".join(models) if models else "none"
-            messages.append(f"simulation.models[{i}] = {name!r}: no such model (models: {known})")
-            continue
-        noise = _mapping(models[name]).get("noise")
-        if _is_number(noise) and noise == 0:  # negative: reported by the schema
-            readout = models[name].get("readout")
-            why = (
-                "the sign readout's probit likelihood needs noise inside the sign"
-                if readout in ("sign",)
-                else "a Gaussian likelihood with zero variance has no posterior density to sample"
-            )
-            messages.append(
-                f"models.{name}.noise = {noise}: model {name!r} is simulated (simulation.models), "
-                f"which needs noise > 0: {why}"
-            )
-    chains = _mapping(config.get("sampler")).get("chains")
-    if _is_number(chains) and isinstance(chains, int) and chains >= 2 and chains % 2:
-        messages.append(
-            f"sampler.chains = {chains}: must be even (half the chains start at the teacher, half from "
-            "the prior: see docs/science.md, 'Nishimori identity and teacher-started chains')"
-        )
+    for result_id in RESULT_IDS:
+        if isinstance(config.get(result_id), Mapping):
+            messages += result_rules(result_id).problems(config[result_id], result_id)
     return messages
 
 
@@ -223,9 +191,9 @@ def validate_config(
     messages += _cross_field_messages(config)
     if messages:
         raise ConfigError(messages)
-    for model in config["models"].values():
-        model.setdefault("width_ratios", [1.0] * model["depth"])
-        get_readout(model["readout"])
+    for result_id in RESULT_IDS:
+        if result_id in config:
+            result_rules(result_id).complete(config[result_id])
     return config
 
 
@@ -291,15 +259,46 @@ def _convert_cli_strings(config: dict, overrides: Mapping[str, Any], schema: Map
     walk(overrides, ())
 
 
-def section_with_defaults(name: str, section: Mapping[str, Any]) -> dict:
-    """One top-level section validated alone, defaults filled in (for CLI steps that take a section as JSON)."""
-    section = copy.deepcopy(dict(section))
-    messages = _schema_messages({name: section}, {"type": "object", "properties": {
-        name: _schema()["properties"][name]}})  # fmt: skip
-    messages += _non_finite_messages(section, (name,))
+def _present_only(schema: Mapping, present: Iterable[str]) -> dict:
+    """``schema`` with its properties cut to the ``present`` keys and nothing required (a slice's schema)."""
+    properties = schema.get("properties", {})
+    return {**schema, "required": [], "properties": {k: properties[k] for k in present if k in properties}}
+
+
+def _unknown_keys(data: Mapping, schema: Mapping, prefix: str) -> list[str]:
+    allowed = sorted(schema.get("properties", {}))
+    return [
+        f"{prefix}{key}: unknown key (allowed here: {', '.join(allowed)})"
+        for key in data
+        if key not in allowed
+    ]
+
+
+def validate_slice(data: Mapping[str, Any] | Any) -> dict:
+    """A part of a study config (the settings one step reads), validated with the schema's defaults filled in.
+
+    ``data`` has the shape of a config but only some of its sections, and of a result's section only some
+    keys, e.g. ``{"deep_equivalence": {"sampler": {...}, "analysis": {...}}}``: each one present is checked
+    against its schema and the result's cross-field rules, and nothing absent is added or required.
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError([f"<top level> = {json.dumps(data, default=str)}: the settings must be a mapping"])
+    schema = _schema()
+    messages = _unknown_keys(data, schema, "")
+    partial = _present_only(schema, data)
+    for result_id in RESULT_IDS:
+        section = data.get(result_id)
+        if isinstance(section, Mapping):
+            result_schema = schema["properties"][result_id]
+            messages += _unknown_keys(section, result_schema, f"{result_id}.")
+            partial["properties"][result_id] = _present_only(result_schema, section)
+    data = copy.deepcopy(dict(data))
+    if not messages:
+        messages += _schema_messages(data, partial)
+        messages += _cross_field_messages(data)
     if messages:
         raise ConfigError(messages)
-    return section
+    return data
 
 
 def _yaml_error_message(path: str | Path, error: yaml.YAMLError) -> str:
@@ -406,46 +405,34 @@ def find_duplicate_keys(path: str | Path) -> list[str]:
     return [message for _, message in sorted(found)]
 
 
-def _cuda_visible() -> bool | None:
-    """Whether torch sees a CUDA device here; None when this process cannot tell."""
-    # Cannot tell: no torch in Snakemake's environment, or a CPU-only torch on a host whose NVIDIA driver
-    # lists GPUs (the jobs' own environment, e.g. envs/deeplin-cuda.yaml with --sdm conda, may see them).
-    try:
-        import torch  # slow to import: only when sampler.device is 'cuda'
-    except ImportError:
-        return None
-    if torch.cuda.is_available():
-        return True
-    gpus = Path("/proc/driver/nvidia/gpus")
-    if torch.version.cuda is None and gpus.is_dir() and any(gpus.iterdir()):
-        return None
-    return False
-
-
 def check_devices(config: Mapping[str, Any], cuda_available: Callable[[], bool | None] | None = None) -> None:
-    """Refuse ``sampler.device = 'cuda'`` when the posterior jobs run on this host and it has no CUDA device.
+    """Refuse, before any job is scheduled, a device setting that this host cannot honour (each result's rule).
 
-    Run after validate_config (defaults filled in), before any job is scheduled: otherwise every posterior
-    job would fail at its start. With ``sampler.gpus`` >= 1 the jobs get GPUs from a cluster scheduler and
-    cannot be checked here; each job checks its own device when it starts (deeplin.simulate.resolve_device).
-    ``cuda_available`` is injectable for tests; the default asks torch, imported only when needed.
+    Run after validate_config (defaults filled in). ``cuda_available`` is injectable for tests; the default
+    asks torch (deeplin.devices.cuda_visible), imported only when a result needs to know.
     """
-    sampler = _mapping(config.get("sampler"))
-    simulated = _mapping(config.get("simulation")).get("models")
-    if sampler.get("device") != "cuda" or sampler.get("gpus", 0) or not simulated:
-        return
-    if (cuda_available or _cuda_visible)() is False:
-        message = (
-            "sampler.device = 'cuda': no CUDA device is visible here (torch.cuda.is_available() is False), "
-            "and with sampler.gpus = 0 the posterior jobs run on this machine. Use `device: auto`, which "
-            "falls back to the CPU (each job logs the device it runs on), or `device: cpu`; or set "
-            "sampler.gpus >= 1 to request GPU jobs from a cluster scheduler (e.g. --profile profiles/slurm), "
-            "whose device each job checks when it starts"
-        )
-        raise ConfigError([message])
+    messages = []
+    for result_id in RESULT_IDS:
+        rules = result_rules(result_id)
+        if isinstance(config.get(result_id), Mapping) and hasattr(rules, "device_problems"):
+            messages += rules.device_problems(config[result_id], result_id, cuda_available or cuda_visible)
+    if messages:
+        raise ConfigError(messages)
 
 
 def section_hash(section: Any) -> str:
     """Short SHA-256 of a config section's canonical JSON: provenance of what it produced."""
     canonical = json.dumps(section, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def resource_keys(result_id: str, section: str) -> frozenset[str]:
+    """The keys of ``<result_id>.<section>`` that change no number (``x-resource: true`` in the schema)."""
+    properties = _schema()["properties"][result_id]["properties"][section]["properties"]
+    return frozenset(name for name, spec in properties.items() if spec.get("x-resource"))
+
+
+def settings_json(settings: Mapping[str, Any]) -> str:
+    """A step's settings as the canonical JSON a rule passes on the command line (stable bytes, so that
+    Snakemake's params trigger reruns exactly when a setting changes)."""
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"))

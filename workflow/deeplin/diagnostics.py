@@ -1,7 +1,7 @@
 """The one verdict on a posterior run: which sampler diagnostics fail the study's `analysis` thresholds.
 
 A point's verdict is decided once, by the posterior job, from the thresholds it was given; the posterior log,
-posterior.json, metrics.json, the tables, `deeplin check-simulations` and the figures all read that record
+posterior.json, metrics.json, the tables, `deeplin deep_equivalence check` and the figures all read that record
 instead of deciding again with rules of their own.
 """
 

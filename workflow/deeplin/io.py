@@ -1,4 +1,10 @@
-"""Atomic file output and provenance records: a crashed job never leaves a file a later run would trust."""
+"""Atomic file output and the one provenance convention: a crashed job never leaves a file a later run would
+trust, and every result file says what produced it in the same place.
+
+Provenance convention: a JSON result holds the record under its top-level key "provenance"; an npz result
+holds it as JSON text in its entry "provenance"; a figure holds it in its PNG text chunks and PDF info
+(deeplin.plotting). `read_provenance` reads the first two.
+"""
 
 from __future__ import annotations
 
@@ -56,8 +62,9 @@ def git_commit() -> str | None:
     here = Path(__file__).resolve().parent
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10,
-                              check=True).stdout.strip()  # fmt: skip
+        return subprocess.run(
+            ["git", *args], cwd=here, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
 
     try:
         commit = git("rev-parse", "HEAD")
@@ -76,3 +83,30 @@ def provenance(config_hash: str, device: str = "cpu") -> dict:
         "device": device,
         "python": platform.python_version(),
     }
+
+
+PROVENANCE_KEY = "provenance"
+
+
+def provenance_entry(record: dict) -> Any:
+    """The npz entry (a 0-d string array of the JSON record) that carries ``record`` in an npz result."""
+    import numpy as np
+
+    return np.array(json.dumps(record, sort_keys=True))
+
+
+def read_provenance(path: str | Path) -> dict:
+    """The provenance record stored in one result file (KeyError naming the file when there is none)."""
+    path = Path(path)
+    if path.suffix == ".json":
+        record = json.loads(path.read_text(encoding="utf-8")).get(PROVENANCE_KEY)
+    elif path.suffix == ".npz":
+        import numpy as np
+
+        with np.load(path) as archive:
+            record = json.loads(str(archive[PROVENANCE_KEY])) if PROVENANCE_KEY in archive.files else None
+    else:
+        raise ValueError(f"{path}: no provenance reader for {path.suffix or 'files without a suffix'}")
+    if not record:
+        raise KeyError(f"{path} records no provenance")
+    return record

@@ -338,7 +338,7 @@ def draw_layout(layout: Layout, title: str):
 
 
 def _render_fallback(dot: str, stem: Path, dpi: int) -> None:
-    from .figures import save_figure
+    from .plotting import save_figure
 
     nodes, edges = parse_rulegraph(dot)
     title = "rule graph (graphviz 'dot' not found: simplified layout; install graphviz for the full one)"

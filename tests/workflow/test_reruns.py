@@ -1,0 +1,97 @@
+"""Snakemake over the whole study: the default config dry-runs and lints, and after a complete run each change of
+the config schedules exactly the jobs that depend on it, leaving every other file byte-identical."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from snakemake_runs import (
+    BIN,
+    VENV_ENV,
+    planned_files,
+    planned_jobs,
+    snakemake,
+    snapshot,
+    tiny_study,
+    write_config,
+)
+
+pytestmark = pytest.mark.workflow
+
+
+def test_default_config_dry_run_and_lint(repo: Path) -> None:
+    exe = str(BIN / "snakemake")
+    dry = subprocess.run(
+        [exe, "-n", "--cores", "1"], check=False, cwd=repo, capture_output=True, text=True, env=VENV_ENV
+    )
+    assert dry.returncode == 0, dry.stderr
+    lint = subprocess.run(
+        [exe, "--lint"], check=False, cwd=repo, capture_output=True, text=True, env=VENV_ENV
+    )
+    assert lint.returncode == 0 and "good condition" in lint.stdout + lint.stderr, lint.stdout
+
+
+@pytest.mark.slow
+def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_path: Path) -> None:
+    """After a complete run of the tiny study (tests/deep_equivalence/workflow.yaml: one simulated model at
+    one point, one theory-only model), each change schedules only its dependants (the dry run's job list) and,
+    once run, leaves every other file under results/ byte-identical."""
+    study = tiny_study()
+    config = write_config(tmp_path / "study.yaml", study)
+    snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
+    assert "Nothing to be done" in snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
+    de = "deep_equivalence"
+    downstream = {f"{de}_metrics": 1, f"{de}_aggregate": 1, f"{de}_plot": 4, "provenance": 1, "all": 1}
+    point_jobs = {f"{de}_data": 1, f"{de}_posterior": 1, f"{de}_twin": 1, **downstream}
+
+    def change(edit, run: bool = True) -> dict[str, int]:
+        """Apply ``edit`` to the study; return the dry run's job counts; run it and check what changed.
+
+        Without ``run`` the edit is a dry run only, and the study file is put back afterwards."""
+        edited = json.loads(json.dumps(study))
+        edit(edited)
+        write_config(config, edited)
+        dry = snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
+        if not run:
+            write_config(config, study)
+        else:
+            study.clear()
+            study.update(edited)
+            before = snapshot(tmp_path)
+            snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
+            after = snapshot(tmp_path)
+            changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+            assert changed and changed <= planned_files(dry), sorted(changed - planned_files(dry))
+        return planned_jobs(dry)
+
+    # (c) a simulated model's noise: its theory curve and its point; the theory-only model is untouched
+    assert change(lambda c: c[de]["models"]["tanh-L2"].update(noise=0.2)) == {f"{de}_theory": 1, **point_jobs}
+    # (a) one new width: one new point
+    assert change(lambda c: c[de]["simulation"].update(widths=[4, 6])) == point_jobs
+    # (b) a second seed: seed 1 at widths 4 and 6
+    assert change(lambda c: c[de]["simulation"].update(seeds=2)) == {
+        **point_jobs,
+        f"{de}_data": 2,
+        f"{de}_posterior": 2,
+        f"{de}_twin": 2,
+        f"{de}_metrics": 2,
+    }
+    # (d) the shared figure style: every figure, the rule graph's included
+    assert change(lambda c: c.update(plots={"dpi": 100})) == {f"{de}_plot": 4, "rulegraph": 1, "all": 1}
+    # dry runs only (their reruns are the same kinds of jobs as above)
+    assert change(lambda c: c[de]["models"]["erf-L1"].update(noise=0.2), run=False) == {
+        f"{de}_theory": 1,
+        f"{de}_plot": 1,
+        "provenance": 1,
+        "all": 1,
+    }
+    assert change(lambda c: c[de]["sampler"].update(leapfrog_steps=5), run=False) == {
+        f"{de}_posterior": 4,
+        **downstream,
+        f"{de}_metrics": 4,
+    }
+    # the checkpoint interval does not change any number, so it reruns nothing
+    assert change(lambda c: c[de]["sampler"].update(checkpoint_seconds=1), run=False) == {}

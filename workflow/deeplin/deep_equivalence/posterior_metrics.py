@@ -1,0 +1,150 @@
+"""Error estimates and convergence diagnostics from posterior draws of test predictions.
+
+Draws have shape (chains, draws, n_test). Estimators:
+- direct raw: mean_i (f*_i − Ŷ_i)², Ŷ the posterior mean over all draws;
+- direct corrected: raw − mean_i Var_i/ESS_i, since E(f* − Ŷ_M)² = error + E Var_post/ESS, with ESS the
+  effective sample size of the mean (docs/deep_equivalence.md, 'Draw-bias correction');
+- Nishimori (teacher-free): mean_i Var_i, because error = E Var_post[f(h_new)] at Bayes optimality;
+- for the sign readout also the classification errors P(sign Ŷ ≠ label) and the Nishimori classification
+  error mean_i min(p_i, 1 − p_i) with p_i the posterior probability of +1.
+R-hat (rank-normalised) and bulk ESS come from ArviZ, on at most DIAGNOSTIC_POINTS evenly spaced test
+points: ArviZ loops over variables in Python (~5 ms each), and averages such as mean_i Var_i/ESS_i are
+estimated without bias from a subset that does not depend on the draws.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import arviz
+import numpy as np
+
+from ..diagnostics import RHAT_OK as RHAT_THRESHOLD
+from .errors import classification_error, squared_error
+
+DIAGNOSTIC_POINTS = 128
+
+
+def diagnostic_subset(n_points: int) -> np.ndarray:
+    """Evenly spaced test-point indices on which R-hat and ESS are computed."""
+    return np.unique(np.linspace(0, n_points - 1, min(n_points, DIAGNOSTIC_POINTS)).astype(int))
+
+
+def _diagnostics(
+    draws: np.ndarray, with_rhat: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Per-variable rank-normalised R-hat, bulk ESS and mean ESS of (chains, draws, *shape) arrays (ArviZ).
+
+    Bulk ESS is the reported diagnostic; the ESS of the mean sets the Monte Carlo error of posterior
+    means, hence the finite-draw correction and the halves' comparison.
+    """
+    dataset = arviz.convert_to_dataset({"x": draws})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # constant draws (e.g. sign outputs) give NaN
+        rhat = np.asarray(arviz.rhat(dataset)["x"].values, dtype=float) if with_rhat else None
+        bulk = np.asarray(arviz.ess(dataset, method="bulk")["x"].values, dtype=float)
+        mean = np.asarray(arviz.ess(dataset, method="mean")["x"].values, dtype=float)
+    return rhat, bulk, mean
+
+
+def _mse_estimates(
+    draws: np.ndarray, clean: np.ndarray, ess: np.ndarray, subset: np.ndarray
+) -> dict[str, float]:
+    """Raw, finite-draw-corrected and Nishimori squared errors with their test-set standard errors.
+
+    ``ess`` holds the ESS of the mean (ArviZ's ``ess(method="mean")``) of the test points in ``subset``: the
+    draw bias of a posterior-mean estimate is Var_i/ESS_i with that ESS; it is averaged over the subset.
+    """
+    flat = draws.reshape(-1, draws.shape[-1])
+    mean = flat.mean(axis=0)
+    var = flat.var(axis=0, ddof=1)
+    error, error_se = squared_error(mean, clean)
+    # A point with no variance has no Monte Carlo error; ESS may be NaN there.
+    sub_var = var[subset]
+    bias = float(
+        np.divide(sub_var, ess, out=np.zeros_like(sub_var), where=np.isfinite(ess) & (ess > 0)).mean()
+    )
+    n = len(clean)
+    return {
+        "error_raw": error,
+        "error_corrected": error - bias,
+        "error_se": error_se,
+        "error_nishimori": float(var.mean()),
+        "error_nishimori_se": float(var.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
+        "draw_bias": bias,
+    }
+
+
+def _classification(draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray) -> dict[str, float]:
+    prob_plus = (draws.reshape(-1, draws.shape[-1]) > 0).mean(axis=0)
+    predicted = np.where(prob_plus >= 0.5, 1.0, -1.0)
+    return {
+        "classification_error": classification_error(predicted, clean)[0],
+        "classification_error_noisy": classification_error(predicted, noisy)[0],
+        "classification_error_nishimori": float(np.minimum(prob_plus, 1 - prob_plus).mean()),
+    }
+
+
+def _summarise(
+    draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray, sign: bool, subset: np.ndarray, with_rhat: bool
+) -> tuple[dict, np.ndarray]:
+    rhat, bulk, ess = _diagnostics(draws[..., subset], with_rhat)
+    out = _mse_estimates(draws, clean, ess, subset)
+    if sign:
+        out.update(_classification(draws, clean, noisy))
+    else:
+        mean = draws.reshape(-1, draws.shape[-1]).mean(axis=0)
+        out["error_noisy_raw"] = squared_error(mean, noisy)[0]
+    out["ess_bulk_median"] = float(np.nanmedian(bulk)) if np.isfinite(bulk).any() else math.nan
+    out["ess_mean_median"] = float(np.nanmedian(ess)) if np.isfinite(ess).any() else math.nan
+    if rhat is None:
+        return out, ess
+    finite = np.isfinite(rhat)
+    out["rhat_max"] = float(rhat[finite].max()) if finite.any() else math.nan
+    out["rhat_median"] = float(np.median(rhat[finite])) if finite.any() else math.nan
+    out["rhat_fraction_ok"] = float(np.mean(rhat[finite] <= RHAT_THRESHOLD)) if finite.any() else math.nan
+    return out, ess
+
+
+def pooled_metrics(draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray, sign: bool) -> dict:
+    """The error estimates over all chains together (no halves): errors, R-hat, bulk ESS."""
+    draws = np.asarray(draws, dtype=np.float64)
+    return _summarise(draws, clean, noisy, sign, diagnostic_subset(draws.shape[-1]), with_rhat=True)[0]
+
+
+def prediction_metrics(
+    draws: np.ndarray, clean: np.ndarray, noisy: np.ndarray, sign: bool, teacher_chains: int
+) -> dict:
+    """All error estimates for one point, for all chains and for each half of the chains.
+
+    The first ``teacher_chains`` chains started at the teacher, the rest from the prior; the halves
+    must agree: ``halves_chi2`` = mean_i (Ŷ_A − Ŷ_B)² / (Var_i (1/ESS_A + 1/ESS_B)) is ≈ 1 when their
+    posterior means differ only by Monte Carlo error.
+    """
+    draws = np.asarray(draws, dtype=np.float64)
+    subset = diagnostic_subset(draws.shape[-1])
+    metrics, _ = _summarise(draws, clean, noisy, sign, subset, with_rhat=True)
+    metrics["diagnostic_points"] = len(subset)
+    halves = {}
+    for label, part in (("teacher", draws[:teacher_chains]), ("prior", draws[teacher_chains:])):
+        summary, ess = _summarise(part, clean, noisy, sign, subset, with_rhat=False)
+        halves[label] = (part, ess)
+        metrics.update({f"{label}_half_{k}": v for k, v in summary.items()})
+    (part_a, ess_a), (part_b, ess_b) = halves["teacher"], halves["prior"]
+    mean_a = part_a[..., subset].reshape(-1, len(subset)).mean(axis=0)
+    mean_b = part_b[..., subset].reshape(-1, len(subset)).mean(axis=0)
+    var = draws[..., subset].reshape(-1, len(subset)).var(axis=0, ddof=1)
+    mc_var = var * (1.0 / ess_a + 1.0 / ess_b)
+    usable = np.isfinite(mc_var) & (mc_var > 0)
+    metrics["halves_chi2"] = (
+        float(np.mean((mean_a - mean_b)[usable] ** 2 / mc_var[usable])) if usable.any() else math.nan
+    )
+    metrics["halves_error_difference"] = metrics["teacher_half_error_raw"] - metrics["prior_half_error_raw"]
+    return metrics
+
+
+def chain_diagnostics(potential: np.ndarray) -> dict[str, float]:
+    """R-hat and bulk ESS of the potential trace, shape (chains, draws)."""
+    rhat, bulk, _ = _diagnostics(np.asarray(potential, dtype=np.float64)[:, :, None], with_rhat=True)
+    return {"potential_rhat": float(rhat[0]), "potential_ess_bulk": float(bulk[0])}

@@ -1,0 +1,300 @@
+# The deep Gaussian equivalence (docs/deep_equivalence.md): the theory of every model, one job per
+# simulation point for its data, deep posterior and GLM twin (paths encode model, d0, α and seed, so new grid
+# points add jobs only), the tables over all points and the figures. Each step gets its slice of the config
+# as one validated JSON value (deeplin.deep_equivalence.settings): the params, so reruns follow exactly it.
+from deeplin.deep_equivalence import settings as de_settings
+from deeplin.deep_equivalence.grid import at_points, gpu_request, grid_points
+from deeplin.deep_equivalence.figure_names import (
+    CHAPTER as DE_CHAPTER,
+    FIGURE_TABLES as DE_FIGURE_TABLES,
+    FIGURES as DE_FIGURES,
+    FIGURES_SUBCATEGORY as DE_FIGURES_SUBCATEGORY,
+    HEADLINE_RST as DE_HEADLINE_RST,
+    TABLES as DE_TABLES,
+    TABLES_SUBCATEGORY as DE_TABLES_SUBCATEGORY,
+    figure_labels as de_figure_labels,
+    figure_names as de_figure_names,
+    table_labels as de_table_labels,
+)
+
+DE = config["deep_equivalence"]
+DE_RESULTS = f"{RESULTS}/deep_equivalence"
+DE_MODELS = list(DE["models"])
+DE_SAMPLER = DE["sampler"]
+DE_POINT = f"{DE_RESULTS}/sims/{{model}}/d{{width}}/alpha{{alpha}}/seed{{seed}}"
+DE_WILDCARDS = dict(
+    model="|".join(re.escape(name) for name in DE_MODELS),
+    width=r"\d+",
+    alpha=r"[0-9][0-9.e+-]*",
+    seed=r"\d+",
+)
+
+
+DE_GRID = grid_points(DE)
+DE_SIMULATED = bool(DE_GRID)
+
+
+rule deep_equivalence_theory:
+    output:
+        coefficients=f"{DE_RESULTS}/theory/{{model}}/coefficients.json",
+        curve=f"{DE_RESULTS}/theory/{{model}}/curve.csv",
+    log:
+        f"{DE_RESULTS}/logs/theory/{{model}}.log",
+    benchmark:
+        f"{DE_RESULTS}/benchmarks/theory/{{model}}.tsv"
+    wildcard_constraints:
+        model=DE_WILDCARDS["model"],
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        settings=lambda wc: settings_json(de_settings.theory_settings(config, wc.model)),
+    shell:
+        "deeplin --verbose deep_equivalence theory --settings {params.settings:q}"
+        " --curve {output.curve} --coefficients {output.coefficients} 2> {log}"
+
+
+rule deep_equivalence_data:
+    output:
+        f"{DE_POINT}/data.npz",
+    log:
+        f"{DE_POINT}/data.log",
+    benchmark:
+        f"{DE_POINT}/data.benchmark.tsv"
+    wildcard_constraints:
+        **DE_WILDCARDS,
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        settings=lambda wc: settings_json(de_settings.data_settings(config, wc.model)),
+    shell:
+        "deeplin --verbose deep_equivalence data --settings {params.settings:q} --width {wildcards.width}"
+        " --alpha {wildcards.alpha} --seed {wildcards.seed} --out {output} 2> {log}"
+
+
+rule deep_equivalence_posterior:
+    input:
+        rules.deep_equivalence_data.output,
+    output:
+        metrics=f"{DE_POINT}/posterior.json",
+        summary=f"{DE_POINT}/posterior_summary.npz",
+    log:
+        f"{DE_POINT}/posterior.log",
+    benchmark:
+        f"{DE_POINT}/posterior.benchmark.tsv"
+    wildcard_constraints:
+        **DE_WILDCARDS,
+    conda:
+        "../../envs/deeplin-cuda.yaml"
+        if DE_SAMPLER["gpus"]
+        else "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        **gpu_request(DE_SAMPLER),
+        mem_mb=4000,
+        runtime=120,
+        # how, not what: the checkpoint interval changes no number, so it is a resource (resources never
+        # trigger reruns; params would)
+        checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
+    params:
+        settings=settings_json(de_settings.posterior_settings(config)),
+        # The checkpoint is no output: Snakemake would delete it before rerunning a killed job.
+        checkpoint=lambda wildcards, output: Path(output.metrics).with_name(
+            "posterior.checkpoint.pt"
+        ),
+    shell:
+        "deeplin --verbose deep_equivalence posterior --settings {params.settings:q} --data {input}"
+        " --threads {threads} --checkpoint {params.checkpoint}"
+        " --checkpoint-seconds {resources.checkpoint_seconds}"
+        " --out {output.metrics} --summary-out {output.summary} 2> {log}"
+
+
+rule deep_equivalence_twin:
+    input:
+        rules.deep_equivalence_data.output,
+    output:
+        f"{DE_POINT}/glm_twin.json",
+    log:
+        f"{DE_POINT}/glm_twin.log",
+    benchmark:
+        f"{DE_POINT}/glm_twin.benchmark.tsv"
+    wildcard_constraints:
+        **DE_WILDCARDS,
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    shell:
+        "deeplin --verbose deep_equivalence twin --data {input} --out {output} 2> {log}"
+
+
+rule deep_equivalence_metrics:
+    input:
+        data=rules.deep_equivalence_data.output[0],
+        posterior=rules.deep_equivalence_posterior.output.metrics,
+        twin=rules.deep_equivalence_twin.output[0],
+    output:
+        f"{DE_POINT}/metrics.json",
+    log:
+        f"{DE_POINT}/metrics.log",
+    wildcard_constraints:
+        **DE_WILDCARDS,
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    shell:
+        "deeplin deep_equivalence metrics --data {input.data} --posterior {input.posterior}"
+        " --glm-twin {input.twin} --out {output} 2> {log}"
+
+
+rule deep_equivalence_aggregate:
+    input:
+        at_points(rules.deep_equivalence_metrics.output[0], DE_GRID),
+    output:
+        **{
+            name: report(
+                f"{DE_RESULTS}/tables/{name}.csv",
+                caption=f"../report/deep_equivalence/{name}.rst",
+                category=DE_CHAPTER,
+                subcategory=DE_TABLES_SUBCATEGORY,
+                labels=de_table_labels(name),
+            )
+            for name in DE_TABLES
+        },
+        # the headline as reStructuredText, included by the report's landing page
+        headline_rst=f"{DE_RESULTS}/tables/{DE_HEADLINE_RST}",
+        provenance=f"{DE_RESULTS}/tables/provenance.json",
+    log:
+        f"{DE_RESULTS}/logs/aggregate.log",
+    benchmark:
+        f"{DE_RESULTS}/benchmarks/aggregate.tsv"
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=settings_json(de_settings.analysis_settings(config)),
+        out_dir=lambda wildcards, output: Path(output.provenance).parent,
+    run:
+        # one path per point: a large study's list reaches the CLI through a scratch file, not the command line
+        with tempfile.TemporaryDirectory() as scratch:
+            listing = write_listing(input, scratch)
+            shell(
+                "deeplin --verbose deep_equivalence aggregate --settings {params.settings:q}"
+                " --metrics-from {listing} --out-dir {params.out_dir} 2> {log}"
+            )
+
+
+rule deep_equivalence_plot:
+    input:
+        tables=lambda wc: (
+            [rules.deep_equivalence_aggregate.output[t] for t in DE_FIGURE_TABLES]
+            if DE_SIMULATED
+            else []
+        ),
+        # the theory curves, where they are drawn
+        curves=lambda wc: (
+            expand(rules.deep_equivalence_theory.output.curve, model=DE_MODELS)
+            if wc.figure == "error_vs_alpha"
+            else []
+        ),
+    output:
+        png=report(
+            f"{DE_RESULTS}/figures/{{figure}}.png",
+            caption="../report/deep_equivalence/figure.rst",
+            category=DE_CHAPTER,
+            subcategory=DE_FIGURES_SUBCATEGORY,
+            labels=de_figure_labels,
+        ),
+        pdf=f"{DE_RESULTS}/figures/{{figure}}.pdf",
+    log:
+        f"{DE_RESULTS}/logs/plot/{{figure}}.log",
+    benchmark:
+        f"{DE_RESULTS}/benchmarks/plot/{{figure}}.tsv"
+    wildcard_constraints:
+        figure="|".join(DE_FIGURES),
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=settings_json(de_settings.plot_settings(config)),
+        tables=lambda wc, input: (
+            f"--tables {Path(input.tables[0]).parent}" if input.tables else ""
+        ),
+        curves=lambda wc, input: (
+            "--curves " + " ".join(f"{m}={c}" for m, c in zip(DE_MODELS, input.curves))
+            if input.curves
+            else ""
+        ),
+        stem=lambda wildcards, output: output.png.removesuffix(".png"),
+    shell:
+        "deeplin --verbose deep_equivalence plot {wildcards.figure} {params.tables} {params.curves}"
+        " --settings {params.settings:q} --out {params.stem} 2> {log}"
+
+
+RESULT_TARGETS.extend(
+    [
+        *expand(rules.deep_equivalence_theory.output, model=DE_MODELS),
+        *at_points(rules.deep_equivalence_metrics.output[0], DE_GRID),
+        *(rules.deep_equivalence_aggregate.output if DE_SIMULATED else []),
+        *expand(
+            rules.deep_equivalence_plot.output,
+            figure=de_figure_names(DE_SIMULATED),
+        ),
+    ]
+)
+PROVENANCE_FILES.extend(
+    [
+        *expand(rules.deep_equivalence_theory.output.coefficients, model=DE_MODELS),
+        *(
+            path
+            for point_file in [
+                rules.deep_equivalence_data.output[0],
+                *rules.deep_equivalence_posterior.output,
+                rules.deep_equivalence_twin.output[0],
+                rules.deep_equivalence_metrics.output[0],
+            ]
+            for path in at_points(point_file, DE_GRID)
+        ),
+        *([rules.deep_equivalence_aggregate.output.provenance] if DE_SIMULATED else []),
+    ]
+)
+# The rule graph depends only on whether the study simulates: a one-model stand-in of that shape.
+GRAPH_STAND_INS["deep_equivalence"] = {
+    "models": {
+        "graph-model": {
+            "activation": "tanh",
+            "depth": 1,
+            "readout": "linear",
+            "noise": 0.1,
+        }
+    },
+    "theory": {"alpha_num": 2},
+    **(
+        {
+            "simulation": {
+                "models": ["graph-model"],
+                "widths": [2],
+                "alphas": [1.0],
+                "seeds": 1,
+            }
+        }
+        if DE_SIMULATED
+        else {}
+    ),
+}
