@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_refusals import refused
 from deeplin import __version__
 from deeplin.cli import main
 from deeplin.io import provenance, write_json
@@ -24,21 +25,6 @@ digraph snakemake_dag {
 	2 -> 0
 }
 """
-
-
-def refused(capsys, argv: list[str], command: str | None = None) -> str:
-    """Run ``deeplin ARGV`` in-process; it must exit 2 with one error line, no traceback, nothing on stdout."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    assert code == 2, err
-    assert "Traceback" not in err and out == ""
-    errors = [line for line in err.splitlines() if ": error: " in line]
-    assert len(errors) == 1 and err.rstrip("\n").endswith(errors[0]), err
-    assert errors[0].startswith(f"deeplin {command or argv[0]}: error: ")
-    return errors[0]
 
 
 def test_version(capsys) -> None:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_refusals import refused as refused_command
 from deeplin.activations import odd_activation_names
 from deeplin.cli import main
 from deeplin.config import load_config, settings_json
@@ -44,19 +45,8 @@ def theory_rows(capsys, model: dict, theory: dict) -> list[dict]:
 
 
 def refused(capsys, argv: list[str]) -> str:
-    """Run ``deeplin deep_equivalence ARGV`` in-process; it must exit 2 with one error line, no traceback,
-    nothing on stdout."""
-    try:
-        code = main([D, *argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    assert code == 2, err
-    assert "Traceback" not in err and out == ""
-    errors = [line for line in err.splitlines() if ": error: " in line]
-    assert len(errors) == 1 and err.rstrip("\n").endswith(errors[0]), err
-    assert errors[0].startswith(f"deeplin {D} {argv[0]}: error: ")
-    return errors[0]
+    """``deeplin deep_equivalence ARGV`` is refused (cli_refusals.refused); returns the error line."""
+    return refused_command(capsys, [D, *argv], f"{D} {argv[0]}")
 
 
 # ---- theory: columns, precision, files ----
