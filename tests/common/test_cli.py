@@ -45,7 +45,10 @@ def test_help_lists_the_shared_commands_and_each_result(capsys) -> None:
 
 def test_check_config_accepts_the_shipped_config(capsys, repo: Path) -> None:
     assert main(["check-config", str(repo / "config.yaml")]) == 0
-    assert capsys.readouterr().out == f"{repo / 'config.yaml'}: valid (deep_equivalence: 4 models)\n"
+    assert (
+        capsys.readouterr().out
+        == f"{repo / 'config.yaml'}: valid (deep_equivalence: 4 models, 1 simulated, deep_linear: 6 cells of 5000 networks)\n"
+    )
     assert main(["check-config", "--print", str(repo / "config.yaml")]) == 0
     printed = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert printed["plots"]["dpi"] == 200 and printed["deep_equivalence"]["analysis"]["confidence"] == 0.95

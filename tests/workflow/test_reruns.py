@@ -37,13 +37,13 @@ def test_default_config_dry_run_and_lint(repo: Path) -> None:
 @pytest.mark.slow
 def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_path: Path) -> None:
     """After a complete run of the tiny study (tests/deep_equivalence/workflow.yaml: one simulated model at
-    one point, one theory-only model), each change schedules only its dependants (the dry run's job list) and,
+    one point, one theory-only model; tests/deep_linear/workflow.yaml: one cell), each change schedules only its dependants (the dry run's job list) and,
     once run, leaves every other file under results/ byte-identical."""
     study = tiny_study()
     config = write_config(tmp_path / "study.yaml", study)
     snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
     assert "Nothing to be done" in snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
-    de = "deep_equivalence"
+    de, dl = "deep_equivalence", "deep_linear"
     downstream = {f"{de}_metrics": 1, f"{de}_aggregate": 1, f"{de}_plot": 4, "provenance": 1, "all": 1}
     point_jobs = {f"{de}_data": 1, f"{de}_posterior": 1, f"{de}_twin": 1, **downstream}
 
@@ -79,8 +79,23 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
         f"{de}_twin": 2,
         f"{de}_metrics": 2,
     }
-    # (d) the shared figure style: every figure, the rule graph's included
-    assert change(lambda c: c.update(plots={"dpi": 100})) == {f"{de}_plot": 4, "rulegraph": 1, "all": 1}
+    # (d) the shared figure style: every figure of every result, the rule graph's included
+    assert change(lambda c: c.update(plots={"dpi": 100})) == {
+        f"{de}_plot": 4,
+        f"{dl}_plot": 4,
+        "rulegraph": 1,
+        "all": 1,
+    }
+    # (e) deep linear networks: one new width adds one cell; the deep-equivalence jobs are untouched
+    cell_downstream = {f"{dl}_table": 1, f"{dl}_plot": 4, "provenance": 1, "all": 1}
+    cell_jobs = {f"{dl}_simulate": 1, f"{dl}_compare": 1, **cell_downstream}
+    assert change(lambda c: c[dl].update(widths=[4, 6])) == cell_jobs
+    # (f) one new depth ratio: two new cells (both widths)
+    assert change(lambda c: c[dl].update(depth_ratios=[0.5, 0.25])) == {
+        **cell_jobs,
+        f"{dl}_simulate": 2,
+        f"{dl}_compare": 2,
+    }
     # dry runs only (their reruns are the same kinds of jobs as above)
     assert change(lambda c: c[de]["models"]["erf-L1"].update(noise=0.2), run=False) == {
         f"{de}_theory": 1,
@@ -95,3 +110,8 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
     }
     # the checkpoint interval does not change any number, so it reruns nothing
     assert change(lambda c: c[de]["sampler"].update(checkpoint_seconds=1), run=False) == {}
+    # the deep-linear reference draws: every cell's comparison, not its networks
+    assert change(lambda c: c[dl].update(reference_draws=3000), run=False) == {
+        f"{dl}_compare": 4,
+        **cell_downstream,
+    }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .cli_args import add_settings, fail, input_file, listed_files, parse_settings
-from .config import RESULT_IDS, ConfigError, check_devices, load_config
+from .config import RESULT_IDS, ConfigError, check_devices, load_config, result_rules
 from .io import atomic_write
 
 log = logging.getLogger("deeplin")
@@ -79,9 +79,7 @@ def _check_config(args: argparse.Namespace) -> int:
     if args.results_dir:  # for scripts (the Makefile): the one line is the folder
         print(f"results/{config['study']}")
         return 0
-    sections = ", ".join(
-        f"{rid}: {len(config[rid].get('models', {}))} models" for rid in RESULT_IDS if rid in config
-    )
+    sections = ", ".join(f"{rid}: {result_rules(rid).summary(config[rid])}" for rid in RESULT_IDS)
     print(f"{args.config}: valid ({sections})")
     if args.print:
         json.dump(config, sys.stdout, indent=2)

@@ -123,3 +123,9 @@ def device_problems(
         "profiles/slurm), whose device each job checks when it starts"
     )
     return [message]
+
+
+def summary(section: Mapping[str, Any]) -> str:
+    """What the section asks for, in a few words (for `deeplin check-config`)."""
+    simulated = len(section["simulation"]["models"])
+    return f"{len(section['models'])} models, {simulated} simulated"
