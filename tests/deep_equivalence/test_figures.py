@@ -17,6 +17,7 @@ from deeplin.deep_equivalence import figures
 from deeplin.deep_equivalence.figure_names import FIGURES
 from deeplin.deep_equivalence.reporting import headline_table, write_figure, write_tables
 from deeplin.deep_equivalence.theory import theory_curve
+from deeplin.plotting import set_style
 from synthetic_metrics import analysis, write_study
 
 matplotlib.use("Agg")
@@ -112,6 +113,7 @@ def _all_figures(tables, curve, survey) -> list:
 
 
 def test_axes_are_labelled_and_no_text_collides(study, tables, survey) -> None:
+    set_style(PLOTS["context"], PLOTS["palette"])  # as the plot step draws (not whatever an earlier test left)
     curve = {"tanh-L1": pd.read_csv(study[1]["tanh-L1"])}
     drawn = _all_figures(tables, curve, survey)
     for fig in drawn:

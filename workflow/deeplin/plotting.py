@@ -10,7 +10,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, never a display
 import matplotlib.pyplot as plt
+import numpy as np
 import seaborn as sns
+from matplotlib.lines import Line2D
 
 from .io import atomic_write
 
@@ -52,3 +54,36 @@ def save_figure(fig, stem: str | Path, dpi: int, record: Mapping | None = None) 
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+# The marker at the end of an interval cut at the axis (a triangle pointing the way the interval goes on).
+CLIP_MARK = {"marker": "^", "ms": 4.5, "ls": "none", "zorder": 4}
+
+
+def clipped_error_bars(ax, x, centre, low, high, limits: tuple[float, float], colour, **style) -> bool:
+    """Error bars from ``low`` to ``high`` cut at the axis ``limits``; a triangle marks every cut end, so that
+    axis limits can follow the estimates rather than their widest interval. Returns whether anything was cut
+    (for the legend's clip_handle)."""
+    x, centre, low, high = (np.asarray(v, dtype=float) for v in (x, centre, low, high))
+    shown = np.isfinite(x) & np.isfinite(centre) & np.isfinite(low) & np.isfinite(high)
+    if not shown.any():
+        return False
+    x, centre, low, high = x[shown], centre[shown], low[shown], high[shown]
+    bottom, top = limits
+    below = np.clip(centre - np.maximum(low, bottom), 0, None)
+    above = np.clip(np.minimum(high, top) - centre, 0, None)
+    ax.errorbar(
+        x, centre, yerr=[below, above], fmt="none", ecolor=colour, elinewidth=1.1, capsize=2.2, **style
+    )
+    cut_top, cut_bottom = high > top, low < bottom
+    if cut_top.any():
+        ax.plot(x[cut_top], np.full(cut_top.sum(), top), color=colour, clip_on=False, **CLIP_MARK)
+    if cut_bottom.any():
+        marker = CLIP_MARK | {"marker": "v"}
+        ax.plot(x[cut_bottom], np.full(cut_bottom.sum(), bottom), color=colour, clip_on=False, **marker)
+    return bool(cut_top.any() or cut_bottom.any())
+
+
+def clip_handle() -> Line2D:
+    """The legend entry explaining the cut-interval triangles."""
+    return Line2D([], [], color="0.3", **CLIP_MARK)

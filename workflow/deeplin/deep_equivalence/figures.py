@@ -25,6 +25,7 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 from scipy import stats
 
+from ..plotting import clip_handle, clipped_error_bars
 from .aggregate import BOUND_SLOPE
 from .glm_channels import linear_mmse
 
@@ -35,7 +36,6 @@ GAP_LABELS = {
 }
 WIDTH_MARKERS = "osD^vP"
 ALPHA_MARKERS = "o^sDvP"
-CLIP_MARK = {"marker": "^", "ms": 4.5, "ls": "none", "zorder": 4}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -103,40 +103,6 @@ def interval_words(summary: pd.DataFrame | None, prefix: str = "deep") -> str:
     """'95 % CI over seeds' (or 'CI over seeds' when the level cannot be read back)."""
     level = confidence_level(summary, prefix)
     return "CI over seeds" if level is None else f"{100 * level:.3g} % CI over seeds"
-
-
-def _clipped_bars(ax, x, mean, low, high, limits: tuple[float, float], colour, **style) -> bool:
-    """Error bars from ``low`` to ``high`` cut at the axis limits; a triangle marks every cut end.
-
-    Returns whether anything was cut (for the legend).
-    """
-    x, mean, low, high = (np.asarray(v, dtype=float) for v in (x, mean, low, high))
-    bottom, top = limits
-    shown = np.isfinite(mean) & np.isfinite(low) & np.isfinite(high)
-    if not shown.any():
-        return False
-    x, mean, low, high = x[shown], mean[shown], low[shown], high[shown]
-    lower, upper = (
-        np.clip(mean - np.maximum(low, bottom), 0, None),
-        np.clip(np.minimum(high, top) - mean, 0, None),
-    )
-    ax.errorbar(x, mean, yerr=[lower, upper], fmt="none", ecolor=colour, elinewidth=1.1, capsize=2.2, **style)
-    cut_top, cut_bottom = high > top, low < bottom
-    if cut_top.any():
-        ax.plot(x[cut_top], np.full(cut_top.sum(), top), color=colour, clip_on=False, **CLIP_MARK)
-    if cut_bottom.any():
-        ax.plot(
-            x[cut_bottom],
-            np.full(cut_bottom.sum(), bottom),
-            color=colour,
-            clip_on=False,
-            **(CLIP_MARK | {"marker": "v"}),
-        )
-    return bool(cut_top.any() or cut_bottom.any())
-
-
-def _clip_handle() -> Line2D:
-    return Line2D([], [], color="0.3", **CLIP_MARK)
 
 
 def _dodge(count: int, index: int, factor: float) -> float:
@@ -242,7 +208,7 @@ def error_vs_alpha_figure(curves: Mapping[str, pd.DataFrame], summary: pd.DataFr
             ),
         ]
         if cut_any:
-            handles.append(_clip_handle())
+            handles.append(clip_handle())
             handles[-1].set_label("interval continues beyond the axis")
         fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize="small")
         fig.suptitle("Bayes-optimal test error: deep posterior at finite width vs the equivalent GLM")
@@ -277,7 +243,7 @@ def _simulated_panel(ax, model: str, curve: pd.DataFrame | None, group: pd.DataF
     for index, width in enumerate(widths):
         points = group[group["width"] == width].sort_values("alpha")
         if width == largest:
-            cut |= _clipped_bars(
+            cut |= clipped_error_bars(
                 ax,
                 points["alpha"],
                 points["deep_mean"],
@@ -290,7 +256,7 @@ def _simulated_panel(ax, model: str, curve: pd.DataFrame | None, group: pd.DataF
             ax.plot(points["alpha"], points["deep_mean"], "o", ms=5.5, color=colours[0], zorder=5)
             twin_x = points["alpha"] * step
             if "twin_ci_low" in points:
-                cut |= _clipped_bars(
+                cut |= clipped_error_bars(
                     ax,
                     twin_x,
                     points["twin_mean"],
@@ -455,7 +421,7 @@ def _gap_panel(ax, group, scaling, model, gap, colours, markers, level) -> None:
         size, error = points[f"gap_{gap}_mean"].abs().to_numpy(float), points[f"gap_{gap}_se"].to_numpy(float)
         good = np.isfinite(size) & (size > 0) & np.isfinite(error) & (size > error)
         colour, marker = colours[alpha], markers[alpha]
-        _clipped_bars(
+        clipped_error_bars(
             ax,
             x[good],
             size[good],
@@ -576,7 +542,7 @@ def universality_figure(summary: pd.DataFrame, palette: str):
         offset = (index - (len(series) - 1) / 2) * 0.012 * span
         for ax, x in ((left, group["alpha"] * shift), (right, group["predicted_m"] + offset)):
             if width == widths[-1]:  # intervals at the largest width only, as in error_vs_alpha
-                cut |= _clipped_bars(
+                cut |= clipped_error_bars(
                     ax, x, group["m_mean"], group["m_ci_low"], group["m_ci_high"], limits, colour, zorder=3
                 )
             ax.plot(
@@ -637,7 +603,7 @@ def universality_figure(summary: pd.DataFrame, palette: str):
     ]
     extra = [Line2D([], [], color="0.3", lw=1.1, label=f"bars: {interval_words(summary)} (d0={widths[-1]})")]
     if cut:
-        extra.append(_clip_handle())
+        extra.append(clip_handle())
         extra[-1].set_label("interval continues beyond the axis")
     fig.legend(
         handles=model_handles + width_handles + extra,

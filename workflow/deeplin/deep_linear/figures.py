@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy import stats
 
+from ..plotting import CLIP_MARK, clipped_error_bars
 from ..seeding import derived_seed
 from . import theory
 from .cells import CellSample
@@ -43,7 +44,6 @@ __all__ = [
 LIMIT_COLOUR = "black"
 GP_COLOUR = "0.45"
 GP_STYLE = {"color": GP_COLOUR, "ls": "--", "lw": 1.3}
-CLIP_MARK = {"marker": "^", "ms": 4.5, "ls": "none", "zorder": 4}
 # The table's moment statistics drawn by moments_figure, with their axis labels and panel titles.
 MOMENT_PANELS = {
     "kurtosis": ("kurtosis E f(x)⁴ / (E f(x)²)²", "one output at one input"),
@@ -131,33 +131,6 @@ def _log_ticks(axis, values: Sequence[float] = ()) -> None:
     axis.set_major_locator(mticker.FixedLocator(values))
     axis.set_major_formatter(mticker.FuncFormatter(lambda value, _: f"{value:g}"))
     axis.set_minor_formatter(mticker.NullFormatter())
-
-
-def _clipped_bars(ax, x, centre, low, high, limits: tuple[float, float], colour, **style) -> bool:
-    """Error bars from ``low`` to ``high`` cut at the axis limits, a triangle at each cut end; whether cut."""
-    x, centre, low, high = (np.asarray(v, dtype=float) for v in (x, centre, low, high))
-    shown = np.isfinite(x) & np.isfinite(centre) & np.isfinite(low) & np.isfinite(high)
-    if not shown.any():
-        return False
-    x, centre, low, high = x[shown], centre[shown], low[shown], high[shown]
-    bottom, top = limits
-    below = np.clip(centre - np.maximum(low, bottom), 0, None)
-    above = np.clip(np.minimum(high, top) - centre, 0, None)
-    ax.errorbar(
-        x, centre, yerr=[below, above], fmt="none", ecolor=colour, elinewidth=1.1, capsize=2.2, **style
-    )
-    cut_top, cut_bottom = high > top, low < bottom
-    if cut_top.any():
-        ax.plot(x[cut_top], np.full(cut_top.sum(), top), color=colour, clip_on=False, **CLIP_MARK)
-    if cut_bottom.any():
-        ax.plot(
-            x[cut_bottom],
-            np.full(cut_bottom.sum(), bottom),
-            color=colour,
-            clip_on=False,
-            **(CLIP_MARK | {"marker": "v"}),
-        )
-    return bool(cut_top.any() or cut_bottom.any())
 
 
 def _empty(ax, message: str) -> None:
@@ -324,7 +297,7 @@ def moments_figure(table: pd.DataFrame, palette: str, rho0: float | None = None)
             points = rows[rows["N"] == width].sort_values("a")
             x = points["a"].to_numpy(float) + dodge * (index - (len(widths) - 1) / 2)
             centre, se = points["estimate"].to_numpy(float), points["se"].to_numpy(float)
-            cut |= _clipped_bars(
+            cut |= clipped_error_bars(
                 ax, x, centre, centre - 2 * se, centre + 2 * se, limits, colours[width], zorder=4
             )
             ax.plot(
