@@ -9,11 +9,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from deeplin.deep_equivalence import figure_names
+from deeplin.deep_equivalence import figure_names as deep_equivalence
+from deeplin.deep_linear import figure_names as deep_linear
 
-# (folder under results/<study>/, figure names): the result's figures (its registry) and the study's rule graph
-FIGURES = (("deep_equivalence", tuple(figure_names.FIGURES)), (".", ("rulegraph",)))
-TABLES = ("deep_equivalence", tuple(figure_names.TABLES))
+# (folder under results/<study>/, names): each result's figures and tables (its registry), the study's rule graph
+FIGURES = (
+    ("deep_equivalence", tuple(deep_equivalence.FIGURES)),
+    ("deep_linear", tuple(deep_linear.FIGURES)),
+    (".", ("rulegraph",)),
+)
+TABLES = (("deep_equivalence", tuple(deep_equivalence.TABLES)), ("deep_linear", tuple(deep_linear.TABLES)))
 
 
 def problems(study: Path) -> list[str]:
@@ -32,11 +37,11 @@ def problems(study: Path) -> list[str]:
                 path = study / folder / "figures" / f"{name}.{ext}"
                 if not path.is_file() or path.stat().st_size < 10_000:
                     found.append(f"{path}: missing or empty")
-    folder, names = TABLES
-    for name in names:
-        path = study / folder / "tables" / f"{name}.csv"
-        if not path.is_file() or len(path.read_text().splitlines()) < 2:
-            found.append(f"{path}: missing or without rows")
+    for folder, names in TABLES:
+        for name in names:
+            path = study / folder / "tables" / f"{name}.csv"
+            if not path.is_file() or len(path.read_text().splitlines()) < 2:
+                found.append(f"{path}: missing or without rows")
     return found
 
 
@@ -47,5 +52,6 @@ if __name__ == "__main__":
         print(issue, file=sys.stderr)
     if not issues:
         figures = sum(len(names) for _, names in FIGURES)
-        print(f"{folder}: report, {figures} figures and {len(TABLES[1])} tables present")
+        tables = sum(len(names) for _, names in TABLES)
+        print(f"{folder}: report, {figures} figures and {tables} tables present")
     sys.exit(1 if issues else 0)
