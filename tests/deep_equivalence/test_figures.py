@@ -113,7 +113,8 @@ def _all_figures(tables, curve, survey) -> list:
 
 
 def test_axes_are_labelled_and_no_text_collides(study, tables, survey) -> None:
-    set_style(PLOTS["context"], PLOTS["palette"])  # as the plot step draws (not whatever an earlier test left)
+    # drawn as the plot step draws them, not in whatever style an earlier test left behind
+    set_style(PLOTS["context"], PLOTS["palette"])
     curve = {"tanh-L1": pd.read_csv(study[1]["tanh-L1"])}
     drawn = _all_figures(tables, curve, survey)
     for fig in drawn:
