@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -87,3 +88,15 @@ def finite(minimum: float, exclusive: bool = False):
         return value
 
     return parse
+
+
+def result_settings(result_id: str, step: str, text: str, required: Sequence[str]) -> dict[str, Any]:
+    """The validated ``--settings`` of step ``step`` of result ``result_id``; its section must hold the
+    ``required`` keys (the schema's defaults fill in the rest), else a one-line refusal naming them."""
+    command = f"{result_id} {step}"
+    settings = parse_settings(command, text)
+    section = settings.get(result_id, {})
+    missing = [name for name in required if name not in section]
+    if missing:
+        fail(command, f"--settings: needs {', '.join(f'{result_id}.{name}' for name in missing)}")
+    return settings

@@ -15,7 +15,16 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..cli_args import add_settings, fail, finite, input_file, integer, listed_files, parse_settings
+from ..cli_args import (
+    add_settings,
+    fail,
+    finite,
+    input_file,
+    integer,
+    listed_files,
+    parse_settings,
+    result_settings,
+)
 from .figure_names import FIGURES
 
 RESULT_ID = "deep_equivalence"
@@ -23,13 +32,8 @@ COMMAND = f"deeplin {RESULT_ID}"
 
 
 def _section(step: str, text: str, required: Sequence[str]) -> dict:
-    """The result's part of ``--settings``, which must hold the ``required`` sections."""
-    settings = parse_settings(f"{RESULT_ID} {step}", text)
-    section = settings.get(RESULT_ID, {})
-    missing = [name for name in required if name not in section]
-    if missing:
-        fail(f"{RESULT_ID} {step}", f"--settings: needs {', '.join(f'{RESULT_ID}.{m}' for m in missing)}")
-    return settings
+    """This result's ``--settings`` for ``step`` (deeplin.cli_args.result_settings)."""
+    return result_settings(RESULT_ID, step, text, required)
 
 
 def _one_model(step: str, section: dict) -> tuple[str, dict]:

@@ -10,20 +10,23 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ..cli_args import add_settings, fail, finite, input_file, integer, listed_files, parse_settings
+from ..cli_args import (
+    add_settings,
+    fail,
+    finite,
+    input_file,
+    integer,
+    listed_files,
+    result_settings,
+)
 from .figure_names import FIGURES
 
 RESULT_ID = "deep_linear"
 
 
 def _section(step: str, text: str, required: Sequence[str]) -> dict:
-    """The result's part of ``--settings``, which must hold the ``required`` keys (defaults fill the rest)."""
-    settings = parse_settings(f"{RESULT_ID} {step}", text)
-    section = settings.get(RESULT_ID, {})
-    missing = [name for name in required if name not in section]
-    if missing:
-        fail(f"{RESULT_ID} {step}", f"--settings: needs {', '.join(f'{RESULT_ID}.{m}' for m in missing)}")
-    return settings
+    """This result's ``--settings`` for ``step`` (deeplin.cli_args.result_settings)."""
+    return result_settings(RESULT_ID, step, text, required)
 
 
 def _simulate(args: argparse.Namespace) -> None:
