@@ -44,6 +44,8 @@ def fixed_point(
         return float(np.mean(w / (lam + alpha / (1 + V) * w))) - V
 
     low, high = 1e-9, 1e6
+    while h(high) >= 0 and high < 1e300:  # V grows like 1/λ below α = 1: widen the bracket
+        high *= 1e3
     if not h(low) > 0 > h(high):
         raise ValueError(f"no positive root of the fixed point at alpha={alpha}, lambda={lam}")
     V = brentq(h, low, high, xtol=1e-14, rtol=1e-13, maxiter=500)
