@@ -37,13 +37,14 @@ def test_default_config_dry_run_and_lint(repo: Path) -> None:
 @pytest.mark.slow
 def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_path: Path) -> None:
     """After a complete run of the tiny study (tests/deep_equivalence/workflow.yaml: one simulated model at
-    one point, one theory-only model; tests/deep_linear/workflow.yaml: one cell), each change schedules only its dependants (the dry run's job list) and,
+    one point, one theory-only model; tests/deep_linear/workflow.yaml: one cell; tests/generative_data/workflow.yaml:
+    two generators at one width, two ridge points each), each change schedules only its dependants (the dry run's job list) and,
     once run, leaves every other file under results/ byte-identical."""
     study = tiny_study()
     config = write_config(tmp_path / "study.yaml", study)
     snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
     assert "Nothing to be done" in snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
-    de, dl = "deep_equivalence", "deep_linear"
+    de, dl, gd = "deep_equivalence", "deep_linear", "generative_data"
     downstream = {f"{de}_metrics": 1, f"{de}_aggregate": 1, f"{de}_plot": 4, "provenance": 1, "all": 1}
     point_jobs = {f"{de}_data": 1, f"{de}_posterior": 1, f"{de}_twin": 1, **downstream}
 
@@ -83,6 +84,7 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
     assert change(lambda c: c.update(plots={"dpi": 100})) == {
         f"{de}_plot": 4,
         f"{dl}_plot": 4,
+        f"{gd}_plot": 3,
         "rulegraph": 1,
         "all": 1,
     }
@@ -96,7 +98,20 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
         f"{dl}_simulate": 2,
         f"{dl}_compare": 2,
     }
+    # (g) generative data: a new λ adds its ridge points (both generators, both α), the ridge table and figure
+    ridge_downstream = {f"{gd}_table": 1, f"{gd}_plot": 1, "provenance": 1, "all": 1}
+    assert change(lambda c: c[gd]["ridge"].update(lambdas=[0.1, 0.01])) == {
+        f"{gd}_ridge": 4,
+        **ridge_downstream,
+    }
     # dry runs only (their reruns are the same kinds of jobs as above)
+    # a new α: its points at both generators and both λ, nothing else
+    assert change(lambda c: c[gd]["ridge"].update(alphas=[0.5, 2.0, 1.0]), run=False) == {
+        f"{gd}_ridge": 4,
+        **ridge_downstream,
+    }
+    # the ODE's tolerance: both ODE jobs and the SGD table and figure, not the SGD simulation
+    assert change(lambda c: c[gd]["ode"].update(rtol=1e-7), run=False) == {f"{gd}_ode": 2, **ridge_downstream}
     assert change(lambda c: c[de]["models"]["erf-L1"].update(noise=0.2), run=False) == {
         f"{de}_theory": 1,
         f"{de}_plot": 1,

@@ -74,3 +74,30 @@ def generalisation_errors(Q: np.ndarray, R: np.ndarray, T: np.ndarray, v=None, A
     flatQ, flatR = Q.reshape(-1, *Q.shape[-2:]), R.reshape(-1, *R.shape[-2:])
     out = np.array([generalisation_error(q, r, T, v, A) for q, r in zip(flatQ, flatR, strict=True)])
     return out.reshape(Q.shape[:-2])
+
+
+def i3_students(C: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """I3(k, k, b) and I3(k, b, b) for every student k < K and every field b, as (K, K+M) arrays: the same
+    closed form as ``i3`` on slices of C instead of index arrays (the ODE calls this at every evaluation)."""
+    d = np.diagonal(C)
+    dk, ck = 1 + d[:K, None], C[:K]  # (K, 1), (K, L)
+    lam3 = dk * (1 + d[None, :]) - ck**2
+    same = TWO_OVER_PI * (ck * dk - d[:K, None] * ck) / (dk * np.sqrt(lam3))
+    other = TWO_OVER_PI * (d[None, :] * dk - ck * ck) / (dk * np.sqrt(lam3))
+    return same, other
+
+
+def i4_students(C: np.ndarray, K: int) -> np.ndarray:
+    """I4(k, l, c, d) for students k, l < K and all fields c, d, as a (K, K, K+M, K+M) array (``i4``'s closed
+    form on broadcast slices of C)."""
+    e = 1 + np.diagonal(C)
+    ea, eb = e[:K, None, None, None], e[None, :K, None, None]
+    cab = C[:K, :K][:, :, None, None]
+    cac, cad = C[:K, None, :, None], C[:K, None, None, :]
+    cbc, cbd = C[None, :K, :, None], C[None, :K, None, :]
+    ecc, ecd = e[None, None, :, None], e[None, None, None, :]
+    lam4 = ea * eb - cab**2
+    lam0 = lam4 * C[None, None] - cbc * cbd * ea - cac * cad * eb + cab * cac * cbd + cab * cad * cbc
+    lam1 = lam4 * ecc - cbc**2 * ea - cac**2 * eb + 2 * cab * cac * cbc
+    lam2 = lam4 * ecd - cbd**2 * ea - cad**2 * eb + 2 * cab * cad * cbd
+    return (4 / np.pi**2) / np.sqrt(lam4) * np.arcsin(lam0 / np.sqrt(lam1 * lam2))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .integrals import covariance, generalisation_error, i3, i4
+from .integrals import covariance, generalisation_error, i3_students, i4_students
 
 METHODS = ("DOP853", "RK45", "euler")
 
@@ -61,10 +61,7 @@ def coefficients(
     J_kl = v_k v_l E[g′(λ_k) g′(λ_l) e²] with e = ŷ − y."""
     K, M = R.shape
     C = covariance(Q, R, T)
-    L = K + M
-    k, b = np.arange(K)[:, None], np.arange(L)[None, :]
-    same = i3(C, k, k, b)  # I3(k, k, b)
-    other = i3(C, k, b, b)  # I3(k, b, b)
+    same, other = i3_students(C, K)  # I3(k, k, b), I3(k, b, b) over all fields b
     Qd, Td = np.diag(Q), np.diag(T)
     off = ~np.eye(K, dtype=bool)
     # students j ≠ k: Δ_kj = Q_kk Q_jj − Q_kj²
@@ -80,16 +77,7 @@ def coefficients(
     G = G + np.diag(diag)
     H = eta * vA * (Qd[:, None] * other[:, K:] - R * same[:, K:]) / delta_t
     s = np.concatenate([v, -A])
-    idx = np.arange(L)
-    students = np.arange(K)
-    quad = i4(
-        C,
-        students[:, None, None, None],
-        students[None, :, None, None],
-        idx[None, None, :, None],
-        idx[None, None, None, :],
-    )
-    J = vv * np.einsum("klcd,c,d->kl", quad, s, s)
+    J = vv * (i4_students(C, K) @ s @ s)  # Σ_cd s_c s_d I4(k, l, c, d)
     return G, H, J
 
 
@@ -106,9 +94,7 @@ def rhs(
     Hr = np.einsum("kn,lnt->klt", H, r)
     dq = modes.rho * (Gq + Gq.transpose(1, 0, 2)) + scale * (Hr + Hr.transpose(1, 0, 2))
     dq += eta**2 * modes.rho * J[:, :, None]
-    dr = modes.rho * np.einsum("kj,jmt->kmt", G, r) + scale * np.einsum(
-        "kn,nt,mt->kmt", H, modes.beta, modes.beta
-    )
+    dr = modes.rho * np.einsum("kj,jmt->kmt", G, r) + scale * (H @ modes.beta)[:, None, :] * modes.beta[None]
     return dq, dr
 
 
