@@ -89,3 +89,16 @@ def test_generalisation_error_vanishes_for_a_perfect_student() -> None:
     T = np.array([[1.0, 0.2], [0.2, 0.7]])
     assert generalisation_error(T, T, T) == pytest.approx(0.0, abs=1e-14)
     assert generalisation_error(T, 0.9 * T, T) > 1e-3  # power: a slightly misaligned student errs
+
+
+def test_student_tensors_equal_the_general_closed_forms() -> None:
+    from deeplin.generative_data.integrals import i3_students, i4_students
+
+    k, b = np.arange(2)[:, None], np.arange(4)[None, :]
+    same, other = i3_students(C, 2)
+    assert np.allclose(same, i3(C, k, k, b), atol=1e-15) and np.allclose(other, i3(C, k, b, b), atol=1e-15)
+    a, c = np.arange(2), np.arange(4)
+    full = i4(
+        C, a[:, None, None, None], a[None, :, None, None], c[None, None, :, None], c[None, None, None, :]
+    )
+    assert np.allclose(i4_students(C, 2), full, atol=1e-15)

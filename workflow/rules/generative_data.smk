@@ -155,20 +155,24 @@ rule generative_data_ridge:
         " --generator-file {input} --lam {wildcards.lam} --alpha {wildcards.alpha} --out {output} 2> {log}"
 
 
-def gd_table_inputs(name):
-    """The files of every job that table ``name`` is made from (SGD: sgd.npz, ode.json pairs)."""
-    if name == "generative_sgd":
-        sgd = gd_at(rules.generative_data_sgd.output[0], GD_SGD_CELLS)
-        ode = gd_at(rules.generative_data_ode.output[0], GD_SGD_CELLS)
-        return [path for pair in zip(sgd, ode) for path in pair]
-    if name == "generative_ridge":
-        return gd_at(rules.generative_data_ridge.output[0], GD_RIDGE_POINTS)
-    return gd_at(rules.generative_data_fields.output[0], GD_SGD_CELLS)
+# The files of every job that each table is made from (SGD: sgd.npz, ode.json pairs).
+GD_TABLE_INPUTS = {
+    "generative_sgd": [
+        path
+        for pair in zip(
+            gd_at(rules.generative_data_sgd.output[0], GD_SGD_CELLS),
+            gd_at(rules.generative_data_ode.output[0], GD_SGD_CELLS),
+        )
+        for path in pair
+    ],
+    "generative_ridge": gd_at(rules.generative_data_ridge.output[0], GD_RIDGE_POINTS),
+    "generative_fields": gd_at(rules.generative_data_fields.output[0], GD_SGD_CELLS),
+}
 
 
 rule generative_data_table:
     input:
-        lambda wc: gd_table_inputs(wc.table),
+        lambda wc: GD_TABLE_INPUTS[wc.table],
     output:
         table=report(
             f"{GD_RESULTS}/tables/{{table}}.csv",
@@ -194,19 +198,18 @@ rule generative_data_table:
             )
 
 
-def gd_plot_inputs(figure):
-    """The npz files a figure draws from besides its table."""
-    if figure == "ridge_curves":
-        return gd_at(rules.generative_data_generator.output[0], GD_RIDGE_WIDTH)
-    if figure == "local_fields":
-        return gd_at(rules.generative_data_fields.output[0], GD_SGD_CELLS)
-    return []
+# The npz files a figure draws from besides its table.
+GD_PLOT_INPUTS = {
+    "sgd_error": [],
+    "ridge_curves": gd_at(rules.generative_data_generator.output[0], GD_RIDGE_WIDTH),
+    "local_fields": gd_at(rules.generative_data_fields.output[0], GD_SGD_CELLS),
+}
 
 
 rule generative_data_plot:
     input:
         table=lambda wc: f"{GD_RESULTS}/tables/{gd_figure_table(wc.figure)}.csv",
-        inputs=lambda wc: gd_plot_inputs(wc.figure),
+        inputs=lambda wc: GD_PLOT_INPUTS[wc.figure],
     output:
         png=report(
             f"{GD_RESULTS}/figures/{{figure}}.png",
