@@ -33,11 +33,7 @@ def test_defaults_fill_the_section() -> None:
         ({"ridge": {"lambdas": [-1.0]}}, "generative_data.ridge.lambdas[0] = -1.0"),
         ({"ridge": {"alpha": [1.0]}}, "generative_data.ridge.alpha: unknown key"),
         ({"ode": {"method": "LSODA"}}, 'generative_data.ode.method = "LSODA"'),
-        (
-            {"sgd": {"widths": [16]}, "fields": {"sparse_nonzeros": [1, 20]}},
-            "generative_data.fields.sparse_nonzeros = [1, 20]",
-        ),
-        ({"latent_ratio": 0.01, "sgd": {"widths": [16]}}, "generative_data.sgd.widths = 16: latent_ratio"),
+        ({"fields": {"sparse_nonzeros": [0]}}, "generative_data.fields.sparse_nonzeros[0] = 0"),
         ({"sgd": {"streams": 1}}, "generative_data.sgd.streams = 1"),
     ],
 )

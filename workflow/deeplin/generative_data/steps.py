@@ -93,7 +93,9 @@ def write_fields(section: Mapping, generator_path: str | Path, out: str | Path) 
     W0 = instances.student(seed, kind, width, section["sgd"]["students"])
     rng = instances.rng_for(seed, kind, width, "fields")
     students = [(f"dense_{k}", W0[k]) for k in range(W0.shape[0])]
-    students += [(f"sparse_{n}", sparse_student(rng, width, n)) for n in fields["sparse_nonzeros"]]
+    # a control with at least N nonzeros is no sparser than the dense students: skipped at this N
+    counts = [n for n in fields["sparse_nonzeros"] if n < width]
+    students += [(f"sparse_{n}", sparse_student(rng, width, n)) for n in counts]
     c = rng.standard_normal((fields["samples"], latent))
     rows, standardised = field_statistics(
         students, generator(c), c, B, arrays["omega"], arrays["omega_linear"], arrays["phi"]
