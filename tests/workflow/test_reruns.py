@@ -111,7 +111,10 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
         **ridge_downstream,
     }
     # the ODE's tolerance: both ODE jobs and the SGD table and figure, not the SGD simulation
-    assert change(lambda c: c[gd]["ode"].update(rtol=1e-7), run=False) == {f"{gd}_ode": 2, **ridge_downstream}
+    assert change(lambda c: c[gd].update(ode={"rtol": 1e-7}), run=False) == {
+        f"{gd}_ode": 2,
+        **ridge_downstream,
+    }
     assert change(lambda c: c[de]["models"]["erf-L1"].update(noise=0.2), run=False) == {
         f"{de}_theory": 1,
         f"{de}_plot": 1,
