@@ -63,6 +63,7 @@ except ConfigError as error:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/deep_equivalence.smk"
 include: "workflow/rules/deep_linear.smk"
+include: "workflow/rules/relu_recovery.smk"
 include: "workflow/rules/study.smk"
 
 

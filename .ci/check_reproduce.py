@@ -11,14 +11,20 @@ from pathlib import Path
 
 from deeplin.deep_equivalence import figure_names as deep_equivalence
 from deeplin.deep_linear import figure_names as deep_linear
+from deeplin.relu_recovery import figure_names as relu_recovery
 
 # (folder under results/<study>/, names): each result's figures and tables (its registry), the study's rule graph
 FIGURES = (
     ("deep_equivalence", tuple(deep_equivalence.FIGURES)),
     ("deep_linear", tuple(deep_linear.FIGURES)),
+    ("relu_recovery", tuple(relu_recovery.FIGURES)),
     (".", ("rulegraph",)),
 )
-TABLES = (("deep_equivalence", tuple(deep_equivalence.TABLES)), ("deep_linear", tuple(deep_linear.TABLES)))
+TABLES = (
+    ("deep_equivalence", tuple(deep_equivalence.TABLES)),
+    ("deep_linear", tuple(deep_linear.TABLES)),
+    ("relu_recovery", tuple(relu_recovery.TABLES)),
+)
 
 
 def problems(study: Path) -> list[str]:

@@ -37,13 +37,13 @@ def test_default_config_dry_run_and_lint(repo: Path) -> None:
 @pytest.mark.slow
 def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_path: Path) -> None:
     """After a complete run of the tiny study (tests/deep_equivalence/workflow.yaml: one simulated model at
-    one point, one theory-only model; tests/deep_linear/workflow.yaml: one cell), each change schedules only its dependants (the dry run's job list) and,
+    one point, one theory-only model; tests/deep_linear/workflow.yaml: one cell; tests/relu_recovery/workflow.yaml: two cells), each change schedules only its dependants (the dry run's job list) and,
     once run, leaves every other file under results/ byte-identical."""
     study = tiny_study()
     config = write_config(tmp_path / "study.yaml", study)
     snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
     assert "Nothing to be done" in snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
-    de, dl = "deep_equivalence", "deep_linear"
+    de, dl, rr = "deep_equivalence", "deep_linear", "relu_recovery"
     downstream = {f"{de}_metrics": 1, f"{de}_aggregate": 1, f"{de}_plot": 4, "provenance": 1, "all": 1}
     point_jobs = {f"{de}_data": 1, f"{de}_posterior": 1, f"{de}_twin": 1, **downstream}
 
@@ -83,6 +83,7 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
     assert change(lambda c: c.update(plots={"dpi": 100})) == {
         f"{de}_plot": 4,
         f"{dl}_plot": 4,
+        f"{rr}_plot": 3,
         "rulegraph": 1,
         "all": 1,
     }
@@ -95,6 +96,14 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
         **cell_jobs,
         f"{dl}_simulate": 2,
         f"{dl}_compare": 2,
+    }
+    # (g) planted-neuron recovery: one new n/d adds only that cell's solve and the tables and figures
+    assert change(lambda c: c[rr].update(ratios=[1.0, 3.0, 2.0])) == {
+        f"{rr}_solve": 1,
+        f"{rr}_table": 1,
+        f"{rr}_plot": 3,
+        "provenance": 1,
+        "all": 1,
     }
     # dry runs only (their reruns are the same kinds of jobs as above)
     assert change(lambda c: c[de]["models"]["erf-L1"].update(noise=0.2), run=False) == {
