@@ -47,24 +47,18 @@ def programs_at(d: int, settings: Mapping) -> list[str]:
 def run_trial(d: int, n: int, trial: int, settings: Mapping, solve=solve_program) -> list[dict]:
     """Every (model, direction, noise level, program) outcome of one trial, as flat records."""
     seed = settings["seed"]
-    x_rng = lambda: np.random.default_rng(trial_seed(seed, d, n, trial, "data"))  # noqa: E731
+
+    def stream(purpose: str) -> np.random.Generator:
+        """A fresh generator of the trial's stream ``purpose``: every model and direction starts it anew, so
+        that they all see the same X, noise draw and pattern directions."""
+        return np.random.default_rng(trial_seed(seed, d, n, trial, purpose))
+
     records = []
     for direction in settings["directions"]:
         for model in settings["models"]:
-            instance = draw_instance(
-                n,
-                d,
-                model,
-                direction,
-                x_rng(),
-                np.random.default_rng(trial_seed(seed, d, n, trial, "noise")),
-            )
+            instance = draw_instance(n, d, model, direction, stream("data"), stream("noise"))
             x, w = instance.x, instance.w
-            masks = pat.sample_patterns(
-                x,
-                pattern_budget(n, settings),
-                np.random.default_rng(trial_seed(seed, d, n, trial, "patterns")),
-            )
+            masks = pat.sample_patterns(x, pattern_budget(n, settings), stream("patterns"))
             all_ones = pat.has_all_ones(x)
             if all_ones:
                 masks, _ = pat.with_pattern(masks, np.ones(n, dtype=np.int8))
