@@ -22,11 +22,12 @@ def test_wilson_against_its_closed_form(k: int, n: int) -> None:
     assert high == pytest.approx((centre + half) / (1 + z * z / n), abs=1e-12)
 
 
+@pytest.mark.slow
 def test_threshold_fit_finds_a_known_threshold_and_covers_it() -> None:
     """Simulated logistic outcomes with threshold 2.3 and slope 4 at 7 ratios × 40 trials: in 20 repetitions
-    the 95 % interval covers 2.3 at least 16 times (binomial(20, 0.95) gives < 1.6 % below 17... so 16 is a
-    loose bound) and the median estimate is within 0.1 of it (its SE is ≈ 0.08); a threshold of 3.3 is
-    covered far less often (the power check)."""
+    the 95 % interval covers 2.3 at least 16 times (P(Binomial(20, 0.95) <= 15) = 0.003 for a correct
+    interval) and the median estimate is within 0.1 of it (its SE is ≈ 0.08); a threshold of 3.3 is never
+    covered (the power check)."""
     rng = np.random.default_rng(5)
     ratios = np.repeat(np.linspace(1, 4, 7), 40)
     covered, wrong, estimates = 0, 0, []
