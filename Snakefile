@@ -64,6 +64,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/deep_equivalence.smk"
 include: "workflow/rules/deep_linear.smk"
 include: "workflow/rules/generative_data.smk"
+include: "workflow/rules/relu_recovery.smk"
 include: "workflow/rules/study.smk"
 
 

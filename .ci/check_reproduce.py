@@ -12,18 +12,21 @@ from pathlib import Path
 from deeplin.deep_equivalence import figure_names as deep_equivalence
 from deeplin.deep_linear import figure_names as deep_linear
 from deeplin.generative_data import figure_names as generative_data
+from deeplin.relu_recovery import figure_names as relu_recovery
 
 # (folder under results/<study>/, names): each result's figures and tables (its registry), the study's rule graph
 FIGURES = (
     ("deep_equivalence", tuple(deep_equivalence.FIGURES)),
     ("deep_linear", tuple(deep_linear.FIGURES)),
     ("generative_data", tuple(generative_data.FIGURES)),
+    ("relu_recovery", tuple(relu_recovery.FIGURES)),
     (".", ("rulegraph",)),
 )
 TABLES = (
     ("deep_equivalence", tuple(deep_equivalence.TABLES)),
     ("deep_linear", tuple(deep_linear.TABLES)),
     ("generative_data", tuple(generative_data.TABLES)),
+    ("relu_recovery", tuple(relu_recovery.TABLES)),
 )
 
 

@@ -47,7 +47,7 @@ def test_check_config_accepts_the_shipped_config(capsys, repo: Path) -> None:
     assert main(["check-config", str(repo / "config.yaml")]) == 0
     assert (
         capsys.readouterr().out
-        == f"{repo / 'config.yaml'}: valid (deep_equivalence: 4 models, 1 simulated, deep_linear: 6 cells of 5000 networks, generative_data: 2 generators, 2 SGD runs, 24 ridge points)\n"
+        == f"{repo / 'config.yaml'}: valid (deep_equivalence: 4 models, 1 simulated, deep_linear: 6 cells of 5000 networks, generative_data: 2 generators, 2 SGD runs, 24 ridge points, relu_recovery: 14 cells of 10 trials)\n"
     )
     assert main(["check-config", "--print", str(repo / "config.yaml")]) == 0
     printed = json.loads(capsys.readouterr().out.split("\n", 1)[1])

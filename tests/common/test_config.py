@@ -1013,7 +1013,10 @@ def test_a_slice_is_not_changed_in_place() -> None:
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"colour": 1}, "colour: unknown key (allowed here: deep_equivalence, deep_linear, generative_data, plots, study)"),
+        (
+            {"colour": 1},
+            "colour: unknown key (allowed here: deep_equivalence, deep_linear, generative_data, plots, relu_recovery, study)",
+        ),
         (
             {D: {"samplers": {}}},
             f"{D}.samplers: unknown key (allowed here: analysis, models, sampler, simulation, theory)",
@@ -1118,7 +1121,7 @@ def test_resource_keys_are_the_sampler_settings_that_change_no_number() -> None:
 
 
 def test_every_result_has_its_section_schema_and_rules() -> None:
-    assert RESULT_IDS == (D, "deep_linear", "generative_data")
+    assert RESULT_IDS == (D, "deep_linear", "generative_data", "relu_recovery")
     assert set(SCHEMA["properties"]) == {"study", "plots", *RESULT_IDS} and SCHEMA["required"] == [D]
 
 

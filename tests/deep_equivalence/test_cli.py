@@ -188,7 +188,7 @@ def test_theory_refuses_bad_settings_naming_key_and_value(
         ),
         (
             json.dumps({"models": {"tanh-L1": THEORY_MODEL}}),
-            "--settings: models: unknown key (allowed here: deep_equivalence, deep_linear, generative_data, plots, study)",
+            "--settings: models: unknown key (allowed here: deep_equivalence, deep_linear, generative_data, plots, relu_recovery, study)",
         ),
     ],
     ids=["not JSON", "not a mapping", "no theory", "no model", "two models", "model name", "flat shape"],

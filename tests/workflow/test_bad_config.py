@@ -53,7 +53,7 @@ def test_misspelt_sections_fail_before_any_job(repo: Path, tmp_path: Path) -> No
     assert_failed_before_any_job(
         result,
         tmp_path,
-        "deep_equivalance: unknown key (allowed here: deep_equivalence, deep_linear, generative_data, plots, study)",
+        "deep_equivalance: unknown key (allowed here: deep_equivalence, deep_linear, generative_data, plots, relu_recovery, study)",
         "plot: unknown key",
         "deep_equivalence: required key missing",
     )

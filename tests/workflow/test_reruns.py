@@ -38,13 +38,14 @@ def test_default_config_dry_run_and_lint(repo: Path) -> None:
 def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_path: Path) -> None:
     """After a complete run of the tiny study (tests/deep_equivalence/workflow.yaml: one simulated model at
     one point, one theory-only model; tests/deep_linear/workflow.yaml: one cell; tests/generative_data/workflow.yaml:
-    two generators at one width, two ridge points each), each change schedules only its dependants (the dry run's job list) and,
+    two generators at one width, two ridge points each; tests/relu_recovery/workflow.yaml: two cells), each change
+    schedules only its dependants (the dry run's job list) and,
     once run, leaves every other file under results/ byte-identical."""
     study = tiny_study()
     config = write_config(tmp_path / "study.yaml", study)
     snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
     assert "Nothing to be done" in snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
-    de, dl, gd = "deep_equivalence", "deep_linear", "generative_data"
+    de, dl, gd, rr = "deep_equivalence", "deep_linear", "generative_data", "relu_recovery"
     downstream = {f"{de}_metrics": 1, f"{de}_aggregate": 1, f"{de}_plot": 4, "provenance": 1, "all": 1}
     point_jobs = {f"{de}_data": 1, f"{de}_posterior": 1, f"{de}_twin": 1, **downstream}
 
@@ -85,6 +86,7 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
         f"{de}_plot": 4,
         f"{dl}_plot": 4,
         f"{gd}_plot": 3,
+        f"{rr}_plot": 3,
         "rulegraph": 1,
         "all": 1,
     }
@@ -103,6 +105,14 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
     assert change(lambda c: c[gd]["ridge"].update(lambdas=[0.1, 0.01])) == {
         f"{gd}_ridge": 4,
         **ridge_downstream,
+    }
+    # (h) planted-neuron recovery: one new n/d adds only that cell's solve and the tables and figures
+    assert change(lambda c: c[rr].update(ratios=[1.0, 3.0, 2.0])) == {
+        f"{rr}_solve": 1,
+        f"{rr}_table": 1,
+        f"{rr}_plot": 3,
+        "provenance": 1,
+        "all": 1,
     }
     # dry runs only (their reruns are the same kinds of jobs as above)
     # a new α: its points at both generators and both λ, nothing else

@@ -29,7 +29,7 @@ SCHEMA_PATH = SCHEMA_DIR / "config.schema.yaml"
 # The results of this package, by id: each has a config section of that name with its own schema
 # (schemas/<id>.schema.yaml) and cross-field rules (deeplin.<id>.config_rules), a subpackage, a rules file,
 # a results folder and a report chapter of the same name.
-RESULT_IDS = ("deep_equivalence", "deep_linear", "generative_data")
+RESULT_IDS = ("deep_equivalence", "deep_linear", "generative_data", "relu_recovery")
 
 
 def result_rules(result_id: str):
