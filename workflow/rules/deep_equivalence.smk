@@ -501,3 +501,90 @@ if DE_MI_ON:
         "seeds": 1,
         "rungs": 2,
     }
+
+
+# --- Beyond the proportional regime: n = κ d0² (docs/deep_equivalence.md, 'Beyond the proportional regime').
+# The points are ordinary simulation points (α = κ d0), made by the rules above; here only their table and
+# figure.
+from deeplin.deep_equivalence.mi_figure_names import (
+    QUADRATIC_FIGURES as DE_QUAD_FIGURES,
+    QUADRATIC_TABLES as DE_QUAD_TABLES,
+)
+from deeplin.deep_equivalence.quadratic_regime import quadratic_points
+
+DE_QUAD_GRID = quadratic_points(DE)
+
+
+rule deep_equivalence_quadratic_table:
+    input:
+        at_points(rules.deep_equivalence_metrics.output[0], DE_QUAD_GRID),
+    output:
+        report(
+            f"{DE_RESULTS}/tables/quadratic_regime.csv",
+            caption="../report/deep_equivalence/quadratic_regime.rst",
+            category=DE_CHAPTER,
+            subcategory=DE_TABLES_SUBCATEGORY,
+            labels={"table": DE_QUAD_TABLES["quadratic_regime"]},
+        ),
+    log:
+        f"{DE_RESULTS}/logs/quadratic_table.log",
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    run:
+        with tempfile.TemporaryDirectory() as scratch:
+            listing = write_listing(input, scratch)
+            shell(
+                "deeplin --verbose deep_equivalence quadratic-table --metrics-from {listing}"
+                " --out {output} 2> {log}"
+            )
+
+
+rule deep_equivalence_quadratic_plot:
+    input:
+        rules.deep_equivalence_quadratic_table.output,
+    output:
+        png=report(
+            f"{DE_RESULTS}/figures/quadratic_regime.png",
+            caption="../report/deep_equivalence/quadratic_figure.rst",
+            category=DE_CHAPTER,
+            subcategory=DE_FIGURES_SUBCATEGORY,
+            labels={"figure": DE_QUAD_FIGURES["quadratic_regime"]},
+        ),
+        pdf=f"{DE_RESULTS}/figures/quadratic_regime.pdf",
+    log:
+        f"{DE_RESULTS}/logs/plot/quadratic_regime.log",
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=settings_json(de_settings.plot_settings(config)),
+        stem=lambda wildcards, output: output.png.removesuffix(".png"),
+    shell:
+        "deeplin --verbose deep_equivalence quadratic-plot --settings {params.settings:q} --table {input}"
+        " --out {params.stem} 2> {log}"
+
+
+if DE_QUAD_GRID:
+    RESULT_TARGETS.extend(
+        [
+            *at_points(rules.deep_equivalence_metrics.output[0], DE_QUAD_GRID),
+            *rules.deep_equivalence_quadratic_table.output,
+            *rules.deep_equivalence_quadratic_plot.output,
+        ]
+    )
+    PROVENANCE_FILES.extend(
+        at_points(rules.deep_equivalence_metrics.output[0], DE_QUAD_GRID)
+    )
+    GRAPH_STAND_INS["deep_equivalence"]["quadratic"] = {
+        "models": ["graph-model"],
+        "widths": [2],
+        "kappas": [1.0],
+        "seeds": 1,
+    }

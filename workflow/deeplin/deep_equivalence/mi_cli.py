@@ -65,6 +65,25 @@ def _mi_plot(args: argparse.Namespace) -> None:
     write_mi_figure(args.figure, args.tables, curves, args.errors, settings["plots"], args.out)
 
 
+def _quad_table(args: argparse.Namespace) -> None:
+    from .quadratic_regime import write_quadratic_table
+
+    paths = listed_files(args.metrics_from)
+    missing = next((p for p in paths if not Path(p).is_file()), None)
+    if not paths or missing:
+        fail(f"{RESULT_ID} quadratic-table", f"--metrics-from: no such metrics.json file: {missing!r}")
+    write_quadratic_table(paths, args.out)
+
+
+def _quad_plot(args: argparse.Namespace) -> None:
+    from .mi_figures import write_quadratic_figure
+
+    settings = parse_settings(f"{RESULT_ID} quadratic-plot", args.settings)
+    if "plots" not in settings:
+        fail(f"{RESULT_ID} quadratic-plot", "--settings: needs plots")
+    write_quadratic_figure(args.table, settings["plots"], args.out)
+
+
 def add_mi_commands(steps: argparse._SubParsersAction) -> None:
     """The mutual-information steps as subcommands of the result's group."""
     parser = steps.add_parser(
@@ -99,3 +118,16 @@ def add_mi_commands(steps: argparse._SubParsersAction) -> None:
     parser.add_argument("--errors", type=input_file, help="the simulations' summary.csv (error gap panel)")
     parser.add_argument("--out", required=True, help="output stem: STEM.png and STEM.pdf")
     parser.set_defaults(func=_mi_plot)
+
+    parser = steps.add_parser(
+        "quadratic-table", help="the quadratic regime n = κ d0²: errors against the GLM"
+    )
+    parser.add_argument("--metrics-from", required=True, type=input_file, help="a file listing metrics.json")
+    parser.add_argument("--out", required=True, help="quadratic_regime.csv")
+    parser.set_defaults(func=_quad_table)
+
+    parser = steps.add_parser("quadratic-plot", help="the figure 'where the equivalence breaks'")
+    add_settings(parser, '\'{"plots": {"dpi": 200}}\'')
+    parser.add_argument("--table", required=True, type=input_file, help="quadratic_regime.csv")
+    parser.add_argument("--out", required=True, help="output stem: STEM.png and STEM.pdf")
+    parser.set_defaults(func=_quad_plot)

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, never a display
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -29,6 +30,12 @@ log = logging.getLogger("deeplin")
 
 MARKERS = "osD^vP"
 SE_FACTOR = 2.0  # intervals: ±2 standard errors over seeds
+
+
+def _plain_log_ticks(axis) -> None:
+    """Plain-number labels on a log axis (0.5, 1, 2 rather than 5×10⁻¹), minor ticks unlabelled."""
+    axis.set_major_formatter(mticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(mticker.NullFormatter())
 
 
 def _empty(ax, message: str) -> None:
@@ -81,6 +88,7 @@ def mutual_information_figure(
                 label=f"GLM twin, d0 = {width}",
             )
         ax.set_xscale("log")
+        _plain_log_ticks(ax.xaxis)
         ax.set_xlabel("α = n/d0")
         ax.set_ylabel("I/n (nats per sample)")
         ax.set_title(f"{model}: mutual information per sample", fontsize=9)
@@ -104,6 +112,7 @@ def mutual_information_figure(
                 mean["snr"], mean["mmse_teacher"], "x", color=colour, ms=5, label="deep, teacher-based"
             )
         ax_rung.set_xscale("log")
+        _plain_log_ticks(ax_rung.xaxis)
         ax_rung.set_xlabel("signal-to-noise ratio s (rungs)")
         ax_rung.set_ylabel("in-sample mmse m(s)")
         ax_rung.set_title(
@@ -194,4 +203,74 @@ def write_mi_figure(
     record = provenance(section_hash({"figure": name, "plots": dict(plots)}))
     paths = save_figure(fig, stem, plots["dpi"], record)
     log.info("figure %s -> %s", name, ", ".join(map(str, paths)))
+    return paths
+
+
+def quadratic_regime_figure(table: pd.DataFrame, palette: str):
+    """Where the equivalence breaks (n = κ d0²), one row per model. (a) deep error vs κ per d0, with the GLM
+    prediction at α = κ d0 (dashed, one per d0) and its floor γ0; (b) gap = GLM − deep vs κ (collapse across
+    d0 supports the n ∝ d0² scale); (c) teacher-started − prior-started error vs κ (metastability)."""
+    from .theory import theory_curve
+
+    models = sorted(table["model"].unique())
+    fig, axes = plt.subplots(
+        len(models), 3, figsize=(12, 3.8 * len(models)), squeeze=False, layout="constrained"
+    )
+    widths = sorted(table["width"].unique())
+    colours = dict(zip(widths, sns.color_palette(palette, len(widths)), strict=True))
+    for row, model in zip(axes, models, strict=True):
+        ax, ax_gap, ax_half = row
+        group = table[table["model"] == model]
+        spec = group.iloc[0]
+        kappas = np.geomspace(group["kappa"].min(), group["kappa"].max(), 30)
+        for i, width in enumerate(widths):
+            part = group[group["width"] == width].sort_values("kappa")
+            if part.empty:
+                continue
+            colour, marker = colours[width], MARKERS[i % len(MARKERS)]
+            _, rows = theory_curve(
+                spec["activation"], int(spec["depth"]), spec["readout"], spec["noise"], kappas * width
+            )
+            ax.plot(kappas, [r["error"] for r in rows], "--", color=colour, lw=1)
+            for axis, centre, se in (
+                (ax, part["deep_error"], part["deep_error_se"]),
+                (ax_gap, part["gap"], part["gap_se"]),
+                (ax_half, part["halves_difference"], part["halves_difference_se"]),
+            ):
+                axis.errorbar(
+                    part["kappa"],
+                    centre,
+                    yerr=SE_FACTOR * se.fillna(0),
+                    fmt=marker + "-",
+                    color=colour,
+                    ms=5,
+                    capsize=2,
+                    label=f"d0 = {width}",
+                )
+        ax.axhline(spec["gamma0"], color="0.3", lw=1, ls=":", label="GLM floor γ0 (α → ∞)")
+        ax.plot([], [], "--", color="0.5", lw=1, label="GLM prediction at α = κ d0")
+        ax.set_yscale("log")
+        ax.set_ylabel("test error (corrected)")
+        ax.set_title(f"{model}: deep posterior vs the GLM prediction", fontsize=9)
+        ax_gap.axhline(0, color="0.3", lw=0.8)
+        ax_gap.set_ylabel("GLM prediction − deep error")
+        ax_gap.set_title("gap (collapse in κ: n ∝ d0² scale)", fontsize=9)
+        ax_half.axhline(0, color="0.3", lw=0.8)
+        ax_half.set_ylabel("teacher-started − prior-started error")
+        ax_half.set_title("the two halves of the chains", fontsize=9)
+        for axis in row:
+            axis.set_xscale("log")
+            _plain_log_ticks(axis.xaxis)
+            axis.set_xlabel("κ = n / d0²")
+            axis.legend(fontsize=7)
+    return fig
+
+
+def write_quadratic_figure(table_path: str | Path, plots: Mapping, stem: str | Path) -> list[Path]:
+    """Draw the quadratic-regime figure from quadratic_regime.csv; PNG and PDF with a provenance record."""
+    set_style(plots["context"], plots["palette"])
+    fig = quadratic_regime_figure(pd.read_csv(table_path), plots["palette"])
+    record = provenance(section_hash({"figure": "quadratic_regime", "plots": dict(plots)}))
+    paths = save_figure(fig, stem, plots["dpi"], record)
+    log.info("figure quadratic_regime -> %s", ", ".join(map(str, paths)))
     return paths
