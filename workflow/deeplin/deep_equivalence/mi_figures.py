@@ -261,6 +261,7 @@ def quadratic_regime_figure(table: pd.DataFrame, palette: str):
         for axis in row:
             axis.set_xscale("log")
             _plain_log_ticks(axis.xaxis)
+            axis.xaxis.set_major_locator(mticker.FixedLocator(sorted(group["kappa"].unique())))
             axis.set_xlabel("κ = n / d0²")
             axis.legend(fontsize=7)
     return fig
