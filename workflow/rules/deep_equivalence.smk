@@ -308,19 +308,13 @@ from deeplin.deep_equivalence.mi_figure_names import (
     MI_FIGURES as DE_MI_FIGURES,
     MI_TABLES as DE_MI_TABLES,
 )
-from deeplin.deep_equivalence.mi_grid import mi_points, snr_labels
+from deeplin.deep_equivalence.mi_grid import mi_points, rung_dirs
 
 DE_MI = DE["mutual_information"]
 DE_MI_GRID = mi_points(DE)
 DE_MI_ON = bool(DE_MI_GRID)
 DE_RUNG = f"{DE_POINT}/mi/snr{{snr}}"
 DE_MI_WILDCARDS = dict(**DE_WILDCARDS, snr=r"[0-9][0-9.e+-]*")
-
-
-def de_rung_dirs(wildcards):
-    """The rung folders of one point, in ladder order."""
-    labels = snr_labels(DE["models"][wildcards.model], DE_MI["rungs"])
-    return [DE_RUNG.format(**dict(wildcards.items()), snr=label) for label in labels]
 
 
 rule deep_equivalence_mi_rung_data:
@@ -381,8 +375,10 @@ rule deep_equivalence_mi_rung_posterior:
 rule deep_equivalence_mi_point:
     input:
         data=rules.deep_equivalence_data.output[0],
-        rung_data=lambda wc: [f"{d}/data.npz" for d in de_rung_dirs(wc)],
-        rung_posteriors=lambda wc: [f"{d}/posterior.json" for d in de_rung_dirs(wc)],
+        rung_data=lambda wc: [f"{d}/data.npz" for d in rung_dirs(DE, DE_RUNG, wc)],
+        rung_posteriors=lambda wc: [
+            f"{d}/posterior.json" for d in rung_dirs(DE, DE_RUNG, wc)
+        ],
     output:
         f"{DE_POINT}/mi/mi.json",
     log:
@@ -398,7 +394,7 @@ rule deep_equivalence_mi_point:
         runtime=10,
     params:
         settings=settings_json(de_settings.mi_point_settings(config)),
-        rungs=lambda wc: " ".join(de_rung_dirs(wc)),
+        rungs=lambda wc: " ".join(rung_dirs(DE, DE_RUNG, wc)),
     shell:
         "deeplin --verbose deep_equivalence mi-point --settings {params.settings:q} --data {input.data}"
         " --rungs {params.rungs} --out {output} 2> {log}"

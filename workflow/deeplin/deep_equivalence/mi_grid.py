@@ -56,3 +56,11 @@ def rung_points(section: Mapping[str, Any]) -> list[dict]:
         for name in section.get("mutual_information", {}).get("models", [])
     }
     return [{**point, "snr": snr} for point in mi_points(section) for snr in labels[point["model"]]]
+
+
+def rung_dirs(section: Mapping[str, Any], pattern: str, wildcards) -> list[str]:
+    """The rung folders of one point (``pattern`` with {model}, {width}, {alpha}, {seed}, {snr}), in ladder
+    order (the rules' inputs of a point's mutual information)."""
+    point = dict(wildcards.items())
+    labels = snr_labels(section["models"][point["model"]], section["mutual_information"]["rungs"])
+    return [pattern.format(**point, snr=label) for label in labels]
