@@ -164,6 +164,14 @@ def mutual_information_gap_figure(summary: pd.DataFrame, errors: pd.DataFrame | 
         axis.set_xlabel("input width d0")
         axis.set_ylabel(ylabel)
         axis.set_title(title, fontsize=9)
+    # limits follow the means (an interval reaching zero is cut at the bottom of a log axis)
+    for axis, values in (
+        (ax, summary["gap_twin"].abs()),
+        (ax_err, None if errors is None else errors["gap_theory_mean"].abs()),
+    ):
+        positive = values[values > 0] if values is not None else values
+        if positive is not None and len(positive):
+            axis.set_ylim(positive.min() / 4, positive.max() * 4)
     lines = [line for line in ax.get_lines() if len(line.get_ydata())]
     if lines and len(widths):
         top = np.nanmax(summary["gap_twin"].abs())
