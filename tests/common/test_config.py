@@ -1019,7 +1019,8 @@ def test_a_slice_is_not_changed_in_place() -> None:
         ),
         (
             {D: {"samplers": {}}},
-            f"{D}.samplers: unknown key (allowed here: analysis, models, sampler, simulation, theory)",
+            f"{D}.samplers: unknown key (allowed here: analysis, models, mutual_information, quadratic, "
+            "sampler, simulation, theory)",
         ),
         ({D: {"sampler": {"chainz": 4}}}, f"{D}.sampler.chainz: unknown key (allowed here: chains, "),
         ({"plots": {"format": "svg"}}, "plots.format: unknown key (allowed here: context, dpi, palette)"),

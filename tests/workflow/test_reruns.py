@@ -143,3 +143,68 @@ def test_a_change_schedules_exactly_the_jobs_that_depend_on_it(repo: Path, tmp_p
         f"{dl}_compare": 4,
         **cell_downstream,
     }
+
+
+@pytest.mark.slow
+def test_mutual_information_and_quadratic_rules_end_to_end(repo: Path, tmp_path: Path) -> None:
+    """The mutual-information ladder and the quadratic regime on the tiny study (no proportional simulation):
+    every table and figure is written, the table holds one row with the issue's columns, and afterwards a new
+    seed or a new rung count schedules only the new rungs' and the point's jobs, never the base points again."""
+    de = "deep_equivalence"
+    study = tiny_study()
+    study[de]["simulation"]["models"] = []
+    study[de]["mutual_information"] = {
+        "models": ["tanh-L2"],
+        "widths": [4],
+        "alphas": [1.0],
+        "seeds": 1,
+        "rungs": 2,
+    }
+    study[de]["quadratic"] = {"models": ["tanh-L2"], "widths": [4], "kappas": [0.5], "seeds": 1}
+    config = write_config(tmp_path / "study.yaml", study)
+    snakemake(repo, tmp_path, "--configfile", str(config), "--cores", "2")
+    results = tmp_path / "results" / "default" / de
+    table = (results / "tables" / "mutual_information.csv").read_text().splitlines()
+    columns = table[0].split(",")
+    for name in (
+        "model",
+        "width",
+        "alpha",
+        "seed",
+        "rungs",
+        "mi_deep",
+        "mi_deep_se",
+        "mi_deep_nishimori",
+        "mi_glm_twin",
+        "mi_theory",
+        "quadrature_error",
+    ):
+        assert name in columns
+    row = dict(zip(columns, table[1].split(","), strict=True))
+    assert len(table) == 2 and row["rungs"] == "2" and float(row["mi_glm_twin"]) > 0
+    assert float(row["mi_deep_nishimori"]) > 0
+    for name in ("mutual_information", "mutual_information_gap", "quadratic_regime"):
+        assert (results / "figures" / f"{name}.png").stat().st_size > 10_000
+    assert len((results / "tables" / "quadratic_regime.csv").read_text().splitlines()) == 2
+    assert "Nothing to be done" in snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout
+    after = {f"{de}_mi_point": 1, f"{de}_mi_table": 1, f"{de}_mi_plot": 2, "provenance": 1, "all": 1}
+
+    def dry(edit) -> dict[str, int]:
+        edited = json.loads(json.dumps(study))
+        edit(edited[de]["mutual_information"])
+        write_config(config, edited)
+        return planned_jobs(snakemake(repo, tmp_path, "-n", "--configfile", str(config)).stdout)
+
+    # a second seed: its data and its two rungs
+    assert dry(lambda mi: mi.update(seeds=2)) == {
+        f"{de}_data": 1,
+        f"{de}_mi_rung_data": 2,
+        f"{de}_mi_rung_posterior": 2,
+        **after,
+    }
+    # three rungs instead of two: three new rungs (the Gauss–Legendre nodes move), the base point is kept
+    assert dry(lambda mi: mi.update(rungs=3)) == {
+        f"{de}_mi_rung_data": 3,
+        f"{de}_mi_rung_posterior": 3,
+        **after,
+    }

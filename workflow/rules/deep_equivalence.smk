@@ -298,3 +298,289 @@ GRAPH_STAND_INS["deep_equivalence"] = {
         else {}
     ),
 }
+
+
+# --- Mutual information per sample by I-MMSE (docs/deep_equivalence.md, 'Mutual information at finite size').
+# Per point of deep_equivalence.mutual_information: one rung per signal-to-noise ratio s_k of the ladder (its
+# path holds s_k), each a fresh posterior run on the point's data with the noise rescaled; the point's I/n;
+# the tables over all points; two figures.
+from deeplin.deep_equivalence.mi_figure_names import (
+    MI_FIGURES as DE_MI_FIGURES,
+    MI_TABLES as DE_MI_TABLES,
+)
+from deeplin.deep_equivalence.mi_grid import mi_points, rung_dirs
+
+DE_MI = DE["mutual_information"]
+DE_MI_GRID = mi_points(DE)
+DE_MI_ON = bool(DE_MI_GRID)
+DE_RUNG = f"{DE_POINT}/mi/snr{{snr}}"
+DE_MI_WILDCARDS = dict(**DE_WILDCARDS, snr=r"[0-9][0-9.e+-]*")
+
+
+rule deep_equivalence_mi_rung_data:
+    input:
+        rules.deep_equivalence_data.output,
+    output:
+        f"{DE_RUNG}/data.npz",
+    log:
+        f"{DE_RUNG}/data.log",
+    wildcard_constraints:
+        **DE_MI_WILDCARDS,
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "deeplin --verbose deep_equivalence mi-rung-data --data {input} --snr {wildcards.snr}"
+        " --out {output} 2> {log}"
+
+
+rule deep_equivalence_mi_rung_posterior:
+    input:
+        rules.deep_equivalence_mi_rung_data.output,
+    output:
+        metrics=f"{DE_RUNG}/posterior.json",
+        summary=f"{DE_RUNG}/posterior_summary.npz",
+    log:
+        f"{DE_RUNG}/posterior.log",
+    benchmark:
+        f"{DE_RUNG}/posterior.benchmark.tsv"
+    wildcard_constraints:
+        **DE_MI_WILDCARDS,
+    conda:
+        "../../envs/deeplin-cuda.yaml"
+        if DE_SAMPLER["gpus"]
+        else "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        **gpu_request(DE_SAMPLER),
+        mem_mb=4000,
+        runtime=120,
+        checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
+    params:
+        settings=settings_json(de_settings.posterior_settings(config)),
+        checkpoint=lambda wildcards, output: Path(output.metrics).with_name(
+            "posterior.checkpoint.pt"
+        ),
+    shell:
+        "deeplin --verbose deep_equivalence posterior --settings {params.settings:q} --data {input}"
+        " --threads {threads} --checkpoint {params.checkpoint}"
+        " --checkpoint-seconds {resources.checkpoint_seconds}"
+        " --out {output.metrics} --summary-out {output.summary} 2> {log}"
+
+
+rule deep_equivalence_mi_point:
+    input:
+        data=rules.deep_equivalence_data.output[0],
+        rung_data=lambda wc: [f"{d}/data.npz" for d in rung_dirs(DE, DE_RUNG, wc)],
+        rung_posteriors=lambda wc: [
+            f"{d}/posterior.json" for d in rung_dirs(DE, DE_RUNG, wc)
+        ],
+    output:
+        f"{DE_POINT}/mi/mi.json",
+    log:
+        f"{DE_POINT}/mi/mi.log",
+    wildcard_constraints:
+        **DE_WILDCARDS,
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        settings=settings_json(de_settings.mi_point_settings(config)),
+        rungs=lambda wc: " ".join(rung_dirs(DE, DE_RUNG, wc)),
+    shell:
+        "deeplin --verbose deep_equivalence mi-point --settings {params.settings:q} --data {input.data}"
+        " --rungs {params.rungs} --out {output} 2> {log}"
+
+
+rule deep_equivalence_mi_table:
+    input:
+        at_points(rules.deep_equivalence_mi_point.output[0], DE_MI_GRID),
+    output:
+        **{
+            name: report(
+                f"{DE_RESULTS}/tables/{name}.csv",
+                caption=f"../report/deep_equivalence/{name}.rst",
+                category=DE_CHAPTER,
+                subcategory=DE_TABLES_SUBCATEGORY,
+                labels={"table": label},
+            )
+            for name, label in DE_MI_TABLES.items()
+        },
+        provenance=f"{DE_RESULTS}/tables/mutual_information_provenance.json",
+    log:
+        f"{DE_RESULTS}/logs/mutual_information_table.log",
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        out_dir=lambda wildcards, output: Path(output.provenance).parent,
+    run:
+        with tempfile.TemporaryDirectory() as scratch:
+            listing = write_listing(input, scratch)
+            shell(
+                "deeplin --verbose deep_equivalence mi-table --points-from {listing}"
+                " --out-dir {params.out_dir} 2> {log}"
+            )
+
+
+rule deep_equivalence_mi_plot:
+    input:
+        table=rules.deep_equivalence_mi_table.output.mutual_information,
+        rungs=rules.deep_equivalence_mi_table.output.mutual_information_rungs,
+        curves=expand(rules.deep_equivalence_theory.output.curve, model=DE_MI["models"]),
+        errors=(
+            [rules.deep_equivalence_aggregate.output.summary] if DE_SIMULATED else []
+        ),
+    output:
+        png=report(
+            f"{DE_RESULTS}/figures/{{mi_figure}}.png",
+            caption="../report/deep_equivalence/mi_figure.rst",
+            category=DE_CHAPTER,
+            subcategory=DE_FIGURES_SUBCATEGORY,
+            labels=lambda wc: {"figure": DE_MI_FIGURES[wc.mi_figure]},
+        ),
+        pdf=f"{DE_RESULTS}/figures/{{mi_figure}}.pdf",
+    log:
+        f"{DE_RESULTS}/logs/plot/{{mi_figure}}.log",
+    wildcard_constraints:
+        mi_figure="|".join(DE_MI_FIGURES),
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=settings_json(de_settings.plot_settings(config)),
+        curves=lambda wc, input: " ".join(
+            f"{m}={c}" for m, c in zip(DE_MI["models"], input.curves)
+        ),
+        errors=lambda wc, input: f"--errors {input.errors}" if input.errors else "",
+        tables_dir=lambda wc, input: Path(input.table).parent,
+        stem=lambda wildcards, output: output.png.removesuffix(".png"),
+    shell:
+        "deeplin --verbose deep_equivalence mi-plot {wildcards.mi_figure} --settings {params.settings:q}"
+        " --tables {params.tables_dir} --curves {params.curves} {params.errors} --out {params.stem} 2> {log}"
+
+
+if DE_MI_ON:
+    RESULT_TARGETS.extend(
+        [
+            *at_points(rules.deep_equivalence_mi_point.output[0], DE_MI_GRID),
+            *rules.deep_equivalence_mi_table.output,
+            *expand(
+                rules.deep_equivalence_mi_plot.output, mi_figure=list(DE_MI_FIGURES)
+            ),
+        ]
+    )
+    PROVENANCE_FILES.extend(
+        [
+            *at_points(rules.deep_equivalence_mi_point.output[0], DE_MI_GRID),
+            rules.deep_equivalence_mi_table.output.provenance,
+        ]
+    )
+    GRAPH_STAND_INS["deep_equivalence"]["mutual_information"] = {
+        "models": ["graph-model"],
+        "widths": [2],
+        "alphas": [1.0],
+        "seeds": 1,
+        "rungs": 2,
+    }
+
+
+# --- Beyond the proportional regime: n = κ d0² (docs/deep_equivalence.md, 'Beyond the proportional regime').
+# The points are ordinary simulation points (α = κ d0), made by the rules above; here only their table and
+# figure.
+from deeplin.deep_equivalence.mi_figure_names import (
+    QUADRATIC_FIGURES as DE_QUAD_FIGURES,
+    QUADRATIC_TABLES as DE_QUAD_TABLES,
+)
+from deeplin.deep_equivalence.quadratic_regime import quadratic_points
+
+DE_QUAD_GRID = quadratic_points(DE)
+
+
+rule deep_equivalence_quadratic_table:
+    input:
+        at_points(rules.deep_equivalence_metrics.output[0], DE_QUAD_GRID),
+    output:
+        report(
+            f"{DE_RESULTS}/tables/quadratic_regime.csv",
+            caption="../report/deep_equivalence/quadratic_regime.rst",
+            category=DE_CHAPTER,
+            subcategory=DE_TABLES_SUBCATEGORY,
+            labels={"table": DE_QUAD_TABLES["quadratic_regime"]},
+        ),
+    log:
+        f"{DE_RESULTS}/logs/quadratic_table.log",
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    run:
+        with tempfile.TemporaryDirectory() as scratch:
+            listing = write_listing(input, scratch)
+            shell(
+                "deeplin --verbose deep_equivalence quadratic-table --metrics-from {listing}"
+                " --out {output} 2> {log}"
+            )
+
+
+rule deep_equivalence_quadratic_plot:
+    input:
+        rules.deep_equivalence_quadratic_table.output,
+    output:
+        png=report(
+            f"{DE_RESULTS}/figures/quadratic_regime.png",
+            caption="../report/deep_equivalence/quadratic_figure.rst",
+            category=DE_CHAPTER,
+            subcategory=DE_FIGURES_SUBCATEGORY,
+            labels={"figure": DE_QUAD_FIGURES["quadratic_regime"]},
+        ),
+        pdf=f"{DE_RESULTS}/figures/quadratic_regime.pdf",
+    log:
+        f"{DE_RESULTS}/logs/plot/quadratic_regime.log",
+    localrule: True
+    conda:
+        "../../envs/deeplin.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=settings_json(de_settings.plot_settings(config)),
+        stem=lambda wildcards, output: output.png.removesuffix(".png"),
+    shell:
+        "deeplin --verbose deep_equivalence quadratic-plot --settings {params.settings:q} --table {input}"
+        " --out {params.stem} 2> {log}"
+
+
+if DE_QUAD_GRID:
+    RESULT_TARGETS.extend(
+        [
+            *at_points(rules.deep_equivalence_metrics.output[0], DE_QUAD_GRID),
+            *rules.deep_equivalence_quadratic_table.output,
+            *rules.deep_equivalence_quadratic_plot.output,
+        ]
+    )
+    PROVENANCE_FILES.extend(
+        at_points(rules.deep_equivalence_metrics.output[0], DE_QUAD_GRID)
+    )
+    GRAPH_STAND_INS["deep_equivalence"]["quadratic"] = {
+        "models": ["graph-model"],
+        "widths": [2],
+        "kappas": [1.0],
+        "seeds": 1,
+    }

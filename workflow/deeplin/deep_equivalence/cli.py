@@ -26,6 +26,7 @@ from ..cli_args import (
     result_settings,
 )
 from .figure_names import FIGURES
+from .mi_cli import add_mi_commands
 
 RESULT_ID = "deep_equivalence"
 COMMAND = f"deeplin {RESULT_ID}"
@@ -357,3 +358,4 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     _add_plot(steps)
     _add_check(steps)
     _add_bench(steps)
+    add_mi_commands(steps)  # the mutual-information ladder (deeplin.deep_equivalence.mi_cli)

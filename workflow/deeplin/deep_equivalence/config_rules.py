@@ -13,6 +13,7 @@ from typing import Any
 
 from ..activations import ACTIVATIONS, get_readout, non_odd_message
 from ..config import as_mapping, is_number
+from .mi_config_rules import problems as mi_problems
 
 
 def adapt_schema(schema: dict) -> None:
@@ -90,6 +91,8 @@ def problems(section: Mapping[str, Any], prefix: str) -> list[str]:
             f"{prefix}.sampler.chains = {chains}: must be even (half the chains start at the teacher, half from "
             "the prior: see docs/deep_equivalence.md, 'Nishimori identity and teacher-started chains')"
         )
+    # the mutual-information and quadratic-regime sub-sections (deeplin.deep_equivalence.mi_config_rules)
+    messages += mi_problems(section, prefix)
     return messages
 
 

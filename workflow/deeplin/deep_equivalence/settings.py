@@ -59,3 +59,8 @@ def analysis_settings(config: Mapping[str, Any]) -> dict:
 def plot_settings(config: Mapping[str, Any]) -> dict:
     """The shared figure style."""
     return {"plots": dict(config["plots"])}
+
+
+def mi_point_settings(config: Mapping[str, Any]) -> dict:
+    """A mutual-information point: the ladder's number of rungs (the rest is in its data and rungs)."""
+    return {RESULT_ID: {"mutual_information": {"rungs": _section(config)["mutual_information"]["rungs"]}}}
