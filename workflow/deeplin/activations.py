@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 MomentFn = Callable[[float], float]
@@ -60,6 +59,8 @@ class Activation:
 
 
 def _erf_fn(x: np.ndarray) -> np.ndarray:
+    from scipy import special  # here, not at the top: the config check imports this module in every job
+
     return special.erf(np.asarray(x) / _SQRT2)
 
 
