@@ -1,7 +1,7 @@
-"""Sampler benchmark: deeplin's batched HMC against NumPyro's NUTS on the same deep posterior.
+"""Sampler benchmark: deeplin's batched HMC against NumPyro's NUTS and BlackJAX on the same deep posterior.
 
-Both samplers see the same teacher, data and prior (deeplin.deep_equivalence.teacher), run back to back in
-one process at the same thread count, and are scored the same way: bulk ESS (ArviZ) of the posterior mean of
+Every sampler sees the same teacher, data and prior (deeplin.deep_equivalence.teacher), runs back to back in
+one process at the same thread count pinned to the same cores, and is scored the same way: bulk ESS (ArviZ) of the posterior mean of
 the test predictions, median over test points, per second and per 1000 chain-gradient evaluations. Compile
 (JIT) time is timed apart from warm-up and sampling.
 """
@@ -13,89 +13,14 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .layers import layer_coefficients
-from .posterior_metrics import pooled_metrics
-from .teacher import PointData, make_point
+from .bench_common import PROBLEMS as PROBLEMS  # the CLI and tests read them here
+from .bench_common import BenchProblem, BenchResult, initial_positions, score
+from .teacher import PointData
 
 log = logging.getLogger("deeplin")
-
-
-@dataclass(frozen=True)
-class BenchProblem:
-    """One benchmark posterior: depth-L tanh network, linear readout, d0 = d_1 = … = d_L, n samples."""
-
-    name: str
-    depth: int
-    width: int
-    n: int
-    noise: float = 0.1
-    seed: int = 0
-    test_size: int = 128
-
-    def data(self) -> PointData:
-        model = {
-            "activation": "tanh",
-            "depth": self.depth,
-            "readout": "linear",
-            "noise": self.noise,
-            "width_ratios": [1.0] * self.depth,
-        }
-        coefficients = layer_coefficients("tanh", self.depth)
-        return make_point(
-            "bench",
-            model,
-            self.width,
-            self.n / self.width,
-            self.seed,
-            self.test_size,
-            coefficients.eta0,
-            coefficients.gamma0,
-        )
-
-
-PROBLEMS = {
-    "small": BenchProblem("small", depth=1, width=50, n=100),  # L = 1, d0 = d1 = 50, n = 100
-    "large": BenchProblem("large", depth=2, width=200, n=400),  # L = 2, d0 = 200, n = 400
-}
-
-
-@dataclass
-class BenchResult:
-    """What one sampler achieved on one problem."""
-
-    sampler: str
-    chains: int
-    compile_seconds: float
-    warmup_seconds: float
-    sampling_seconds: float
-    warmup_gradients: int  # chain-gradient evaluations, all chains together
-    sampling_gradients: int
-    metrics: dict = field(default_factory=dict)
-
-    @property
-    def ess(self) -> float:
-        return self.metrics["ess_bulk_median"]
-
-    def row(self) -> dict[str, float]:
-        """The printed figures: rates, ESS and efficiency."""
-        return {
-            "chains": self.chains,
-            "compile_s": self.compile_seconds,
-            "warmup_s": self.warmup_seconds,
-            "sampling_s": self.sampling_seconds,
-            "grad_per_s": self.sampling_gradients / self.sampling_seconds,
-            "ess_bulk": self.ess,
-            "ess_per_s": self.ess / self.sampling_seconds,
-            "ess_per_s_total": self.ess / (self.warmup_seconds + self.sampling_seconds),
-            "ess_per_1000_grad": 1000.0 * self.ess / self.sampling_gradients,
-            "rhat_max": self.metrics["rhat_max"],
-            "error": self.metrics["error_corrected"],
-            "error_nishimori": self.metrics["error_nishimori"],
-        }
 
 
 def run_deeplin(
@@ -120,9 +45,7 @@ def run_deeplin(
     posterior = DeepPosterior(
         data.x_train, data.y_train, widths, "tanh", "linear", problem.noise, device, torch_dtype
     )
-    init = torch.randn(
-        chains, posterior.dim, generator=torch.Generator().manual_seed(seed), dtype=torch_dtype
-    )
+    init = torch.from_numpy(initial_positions(chains, posterior.dim, seed, dtype))
     x_test = torch.as_tensor(data.x_test, dtype=torch_dtype, device=device)
     config = HMCConfig(warmup=warmup, samples=samples, leapfrog_steps=leapfrog_steps, progress=False)
     draws = torch.empty((config.kept, chains, x_test.shape[0]), dtype=torch_dtype, device=device)
@@ -141,7 +64,7 @@ def run_deeplin(
         sampling_seconds=float(result.seconds_sampling),
         warmup_gradients=warmup_grads,
         sampling_gradients=int(result.n_gradients) * chains - warmup_grads,
-        metrics=pooled_metrics(by_chain, data.clean_test, data.y_test, sign=False),
+        **score(by_chain, data),
     )
 
 
@@ -213,12 +136,26 @@ def run_numpyro(
         sampling_seconds=sampling,
         warmup_gradients=sum(run[2] for run in runs),
         sampling_gradients=sum(run[3] for run in runs),
-        metrics=pooled_metrics(predictions, data.clean_test, data.y_test, sign=False),
+        **score(predictions, data),
+        peer="numpyro",
     )
 
 
 # What run_numpyro imports, and the distribution each comes from (jaxlib is jax's compiled half).
 NUMPYRO_PEERS = {"jax": "jax", "jaxlib": "jaxlib", "numpyro": "numpyro", "numpyro.infer": "numpyro"}
+
+
+def _missing(peers: dict[str, str], comparison: str, skip_option: str) -> str | None:
+    for module, package in peers.items():
+        try:
+            importlib.import_module(module)
+        except (ImportError, RuntimeError) as exc:  # jax raises RuntimeError for a mismatched jaxlib
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())
+            return (
+                f"the {comparison} comparison needs the package {package!r}, which does not import ({why}); "
+                f"install it with `pip install -e '.[bench]'` in the deeplin checkout, or pass {skip_option}"
+            )
+    return None
 
 
 def missing_numpyro() -> str | None:
@@ -227,20 +164,26 @@ def missing_numpyro() -> str | None:
     Checked before anything is timed, so that a missing extra costs seconds, not half a benchmark. Call it
     after limit_threads: importing jax reads the XLA flags.
     """
-    for module, package in NUMPYRO_PEERS.items():
-        try:
-            importlib.import_module(module)
-        except (ImportError, RuntimeError) as exc:  # jax raises RuntimeError for a mismatched jaxlib
-            why = " ".join(f"{type(exc).__name__}: {exc}".split())
-            return (
-                f"the NumPyro comparison needs the package {package!r}, which does not import ({why}); "
-                "install it with `pip install -e '.[bench]'` in the deeplin checkout, or pass --skip-numpyro"
-            )
-    return None
+    return _missing(NUMPYRO_PEERS, "NumPyro", "--skip-numpyro")
 
 
-def limit_threads(threads: int) -> None:
-    """The same intra-op thread count for both samplers (XLA reads its flags at import: call this first)."""
+def missing_blackjax() -> str | None:
+    """Why the BlackJAX comparison cannot run here, or None if it can (as `missing_numpyro`)."""
+    from .bench_blackjax import BLACKJAX_PEERS
+
+    return _missing(BLACKJAX_PEERS, "BlackJAX", "--skip-blackjax")
+
+
+def limit_threads(threads: int) -> list[int]:
+    """The same intra-op thread count and the same cores for every sampler; returns the cores.
+
+    XLA reads its flags at import (call this first), and its runtime starts helper threads besides the
+    intra-op pool; pinning the process (os.sched_setaffinity, inherited by every thread started later) to
+    the first `threads` of the cores it may use keeps all of them, for every sampler, on those cores.
+    """
+    allowed = sorted(os.sched_getaffinity(0))
+    cores = allowed[:threads]
+    os.sched_setaffinity(0, cores)
     os.environ["XLA_FLAGS"] = (
         os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
         f" intra_op_parallelism_threads={threads}"
@@ -250,10 +193,20 @@ def limit_threads(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    return cores
+
+
+RATIOS = (
+    ("ess_per_s", "ESS/s"),
+    ("ess_per_s_total", "ESS/s incl. warm-up"),
+    ("ess_per_1000_grad", "ESS per 1000 gradients"),
+    ("grad_per_s", "gradients/s"),
+)
 
 
 def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
-    """A table per problem and the `ratio` lines of deeplin over NumPyro."""
+    """A table per problem, then the `ratio` lines of deeplin (the first result) over each peer, and over
+    the best BlackJAX variant by ESS/s (sampling time)."""
     dim = problem.width * problem.width * problem.depth + problem.width
     lines = [
         (
@@ -279,15 +232,17 @@ def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
     for result in results:
         row = result.row()
         lines.append(f"{result.sampler:44s}" + "".join(f"{row[c]:18.4g}" for c in columns))
-    if len(results) == 2:
-        ours, theirs = results[0].row(), results[1].row()
-        for key, label in (
-            ("ess_per_s", "ESS/s"),
-            ("ess_per_s_total", "ESS/s incl. warm-up"),
-            ("ess_per_1000_grad", "ESS per 1000 gradients"),
-            ("grad_per_s", "gradients/s"),
-        ):
-            lines.append(f"ratio {label} deeplin/numpyro: {ours[key] / theirs[key]:.2f}x")
+    ours = results[0].row()
+    for peer in results[1:]:
+        theirs = peer.row()
+        for key, label in RATIOS:
+            lines.append(f"ratio {label} deeplin/{peer.peer}: {ours[key] / theirs[key]:.2f}x")
+    blackjax = [r for r in results[1:] if r.peer.startswith("blackjax")]
+    if blackjax:
+        best = max(blackjax, key=lambda r: r.row()["ess_per_s"])
+        lines.append(
+            f"ratio ESS/s deeplin/best BlackJAX ({best.peer}): {ours['ess_per_s'] / best.row()['ess_per_s']:.2f}x"
+        )
     return "\n".join(lines)
 
 
