@@ -18,7 +18,7 @@ TINY = BenchProblem("tiny", depth=2, width=6, n=12, test_size=20)
 
 
 def test_deeplin_run_counts_gradients_and_scores_draws() -> None:
-    result = run_deeplin(
+    (result,) = run_deeplin(
         TINY,
         TINY.data(),
         chains=4,
@@ -151,3 +151,18 @@ def test_limit_threads_pins_the_process_to_as_many_cores(monkeypatch: pytest.Mon
 def test_missing_numpyro_is_none_where_the_bench_extra_is_installed() -> None:
     pytest.importorskip("numpyro", reason="the bench extra (NumPyro) is not installed")
     assert bench.missing_numpyro() is None
+
+
+def test_deeplin_rao_blackwell_row_estimates_the_same_means() -> None:
+    from deeplin.deep_equivalence.bench_common import mean_chi2
+
+    problem = BenchProblem("tiny1", depth=1, width=4, n=8, test_size=16)
+    plain, rb = run_deeplin(
+        problem, problem.data(), 8, 150, 300, 8, "float64", "cpu", seed=2, rao_blackwell=True
+    )
+    assert rb.peer == "deeplin-rb" and rb.sampling_gradients == plain.sampling_gradients
+    assert rb.sampling_seconds > plain.sampling_seconds and rb.metrics["error"] == plain.metrics["error"]
+    # the same run's two estimates of one posterior mean: their difference is within Monte Carlo error
+    assert mean_chi2(plain, rb) < 3.0
+    text = format_results(problem, [plain, rb, dataclasses.replace(plain, peer="blackjax-hmc")])
+    assert "ratio ESS/s deeplin-rb/best BlackJAX (blackjax-hmc)" in text

@@ -22,7 +22,7 @@ RUN = {"chains": 8, "warmup": 200, "samples": 400, "leapfrog_steps": 8, "dtype":
 
 @pytest.fixture(scope="module")
 def deeplin_run():
-    return run_deeplin(TINY, TINY.data(), device="cpu", seed=3, **RUN)
+    return run_deeplin(TINY, TINY.data(), device="cpu", seed=3, **RUN)[0]
 
 
 def test_log_density_is_minus_deeplins_potential() -> None:
@@ -60,7 +60,7 @@ def test_blackjax_samples_the_posterior_deeplin_samples(deeplin_run, variant: st
 def test_the_comparison_sees_a_different_posterior(deeplin_run) -> None:
     # Power: the same check between this posterior and the one of the same data with 4× the noise fails.
     noisier = dataclasses.replace(TINY, noise=4 * TINY.noise)
-    other = run_deeplin(noisier, TINY.data(), device="cpu", seed=4, **RUN)
+    (other,) = run_deeplin(noisier, TINY.data(), device="cpu", seed=4, **RUN)
     assert mean_chi2(deeplin_run, other) > 10.0
 
 

@@ -200,19 +200,18 @@ def _bench(args: argparse.Namespace) -> None:
     for size in sizes:
         problem = PROBLEMS[size]
         data = problem.data()
-        results = [
-            run_deeplin(
-                problem,
-                data,
-                args.chains,
-                args.warmup,
-                args.samples,
-                args.leapfrog_steps,
-                args.dtype,
-                args.device,
-                args.seed,
-            )
-        ]
+        results = run_deeplin(
+            problem,
+            data,
+            args.chains,
+            args.warmup,
+            args.samples,
+            args.leapfrog_steps,
+            args.dtype,
+            args.device,
+            args.seed,
+            rao_blackwell=args.rao_blackwell,
+        )
         if not args.skip_blackjax:
             from .bench_blackjax import run_blackjax
 
@@ -364,6 +363,11 @@ def _add_bench(steps: argparse._SubParsersAction) -> None:
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--seed", type=integer(0), default=0)
+    parser.add_argument(
+        "--rao-blackwell",
+        action="store_true",
+        help="also score deeplin's Rao-Blackwellised prediction means (their equivalent ESS)",
+    )
     parser.add_argument("--skip-numpyro", action="store_true", help="do not time NumPyro")
     parser.add_argument("--skip-blackjax", action="store_true", help="do not time BlackJAX")
     parser.add_argument(

@@ -69,13 +69,17 @@ class DeepPosterior:
         flat = np.concatenate([np.ravel(w) for w in weights] + [np.ravel(readout_weights)])
         return torch.as_tensor(flat, dtype=self.dtype, device=self.device)
 
-    def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher."""
-        *weights, a = self.unflatten(theta)
+    def features(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """X⁽ᴸ⁾ for every chain and input: (C, n, d_L), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher."""
         layer = x.unsqueeze(0)  # (1, n, d0), broadcast over chains
-        for w, scale in zip(weights, self._scales, strict=True):
+        for w, scale in zip(self.unflatten(theta)[:-1], self._scales, strict=True):
             layer = self.phi(torch.matmul(layer, w.transpose(1, 2))) * scale
-        return torch.matmul(layer, a.unsqueeze(-1)).squeeze(-1)
+        return layer
+
+    def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n)."""
+        a = self.unflatten(theta)[-1]
+        return torch.matmul(self.features(theta, x), a.unsqueeze(-1)).squeeze(-1)
 
     def potential(self, theta: torch.Tensor) -> torch.Tensor:
         """U(θ) per chain: negative log likelihood plus ½‖θ‖² (docs/deep_equivalence.md, 'Sampler design')."""
