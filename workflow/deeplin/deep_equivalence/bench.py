@@ -59,18 +59,25 @@ def run_deeplin(
     config = HMCConfig(warmup=warmup, samples=samples, leapfrog_steps=leapfrog_steps, progress=False)
     draws = torch.empty((config.kept, chains, x_test.shape[0]), dtype=torch_dtype, device=device)
     conditional = torch.empty_like(draws) if rao_blackwell else None
-    seconds = {"plain": 0.0, "rao_blackwell": 0.0}
+    seconds = {"plain": 0.0, "rao_blackwell": 0.0, "rao_blackwell_cpu": 0.0}
 
     def record(index: int, position) -> None:
         start = time.perf_counter()
         draws[index] = posterior.predict(position, x_test)
-        middle = time.perf_counter()
+        middle, middle_cpu = time.perf_counter(), time.process_time()
         if conditional is not None:
             conditional[index] = rao_blackwell_predictions(posterior, position, x_test)
         seconds["plain"] += middle - start
         seconds["rao_blackwell"] += time.perf_counter() - middle
+        seconds["rao_blackwell_cpu"] += time.process_time() - middle_cpu
 
-    result = sample(posterior.potential_and_grad, init.to(device), config, seed, [on_draw(record)])
+    def clock(state) -> None:  # CPU time from the end of warm-up (hooks included)
+        if state.iteration == warmup:
+            seconds["cpu_start"] = time.process_time()
+
+    seconds["cpu_start"] = time.process_time()
+    result = sample(posterior.potential_and_grad, init.to(device), config, seed, [clock, on_draw(record)])
+    sampling_cpu = time.process_time() - seconds["cpu_start"]
     by_chain = draws.permute(1, 0, 2).double().cpu().numpy()
     warmup_grads = int(result.n_gradients_warmup) * chains
     plain = BenchResult(
@@ -79,6 +86,7 @@ def run_deeplin(
         compile_seconds=0.0,  # eager PyTorch on CPU: nothing is compiled
         warmup_seconds=float(result.seconds_warmup),
         sampling_seconds=float(result.seconds_sampling) + seconds["plain"],
+        sampling_cpu_seconds=sampling_cpu - seconds["rao_blackwell_cpu"],
         warmup_gradients=warmup_grads,
         sampling_gradients=int(result.n_gradients) * chains - warmup_grads,
         **score(by_chain, data),
@@ -92,6 +100,7 @@ def run_deeplin(
         plain,
         sampler=f"deeplin HMC + Rao-Blackwell ({dtype}, {leapfrog_steps})",
         sampling_seconds=plain.sampling_seconds + seconds["rao_blackwell"],
+        sampling_cpu_seconds=sampling_cpu,
         metrics=metrics,
         peer="deeplin-rb",
         mean=scored["mean"],
@@ -141,7 +150,7 @@ def run_numpyro(
     cast = np.float64 if dtype == "float64" else np.float32
     args = (data.x_train.astype(cast), data.y_train.astype(cast), widths, problem.noise)
 
-    def one_chain(key) -> tuple[float, float, int, int, dict]:
+    def one_chain(key) -> tuple[float, float, int, int, dict, float]:
         mcmc = MCMC(
             NUTS(_numpyro_model), num_warmup=warmup, num_samples=samples, num_chains=1, progress_bar=False
         )
@@ -149,11 +158,12 @@ def run_numpyro(
         mcmc.warmup(key, *args, collect_warmup=True, extra_fields=("num_steps",))
         jax.block_until_ready(mcmc.post_warmup_state)
         warm_steps = int(np.sum(mcmc.get_extra_fields()["num_steps"]))
-        middle = time.perf_counter()
+        middle, middle_cpu = time.perf_counter(), time.process_time()
         mcmc.run(mcmc.post_warmup_state.rng_key, *args, extra_fields=("num_steps",))
         draws = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
+        cpu = time.process_time() - middle_cpu
         steps = int(np.sum(mcmc.get_extra_fields()["num_steps"]))
-        return middle - start, time.perf_counter() - middle, warm_steps, steps, draws
+        return middle - start, time.perf_counter() - middle, warm_steps, steps, draws, cpu
 
     first = one_chain(jax.random.PRNGKey(seed + 10_000))  # includes tracing and compilation; discarded
     runs = [one_chain(jax.random.PRNGKey(seed + chain)) for chain in range(chains)]
@@ -166,6 +176,7 @@ def run_numpyro(
         compile_seconds=max(first[0] + first[1] - (warm + sampling) / chains, 0.0),
         warmup_seconds=warm,
         sampling_seconds=sampling,
+        sampling_cpu_seconds=sum(run[5] for run in runs),
         warmup_gradients=sum(run[2] for run in runs),
         sampling_gradients=sum(run[3] for run in runs),
         **score(predictions, data),
@@ -230,6 +241,7 @@ def limit_threads(threads: int) -> list[int]:
 
 RATIOS = (
     ("ess_per_s", "ESS/s"),
+    ("ess_per_cpu_s", "ESS per CPU-second"),
     ("ess_per_s_total", "ESS/s incl. warm-up"),
     ("ess_per_1000_grad", "ESS per 1000 gradients"),
     ("grad_per_s", "gradients/s"),
@@ -255,6 +267,8 @@ def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
         "ess_bulk",
         "ess_per_s",
         "ess_per_s_total",
+        "cpu_per_wall",
+        "ess_per_cpu_s",
         "ess_per_1000_grad",
         "rhat_max",
         "error",
@@ -268,7 +282,7 @@ def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
     peers = [r for r in results if not r.peer.startswith("deeplin")]
     for own in ours:
         for peer in peers:
-            for key, label in RATIOS if own is ours[0] else RATIOS[:1] + RATIOS[2:3]:
+            for key, label in RATIOS if own is ours[0] else RATIOS[:2] + RATIOS[3:4]:
                 lines.append(f"ratio {label} {own.peer}/{peer.peer}: {own.row()[key] / peer.row()[key]:.2f}x")
     blackjax = [r for r in peers if r.peer.startswith("blackjax")]
     if blackjax:

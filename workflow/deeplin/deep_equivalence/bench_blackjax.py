@@ -188,9 +188,9 @@ def run_blackjax(
         jax.jit(jax.vmap(sample_one)).lower(sample_keys, state, step_size, inverse_mass).compile()
     )
     compile_seconds += time.perf_counter() - start
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     predictions, steps = jax.block_until_ready(sample_program(sample_keys, state, step_size, inverse_mass))
-    sampling_seconds = time.perf_counter() - start
+    sampling_seconds, sampling_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     by_chain = np.asarray(predictions, dtype=np.float64)  # (chains, draws, n_test)
     return BenchResult(
         sampler=f"BlackJAX {variant} ({dtype}" + (")" if variant == "nuts" else f", {leapfrog_steps} steps)"),
@@ -198,6 +198,7 @@ def run_blackjax(
         compile_seconds=compile_seconds,
         warmup_seconds=warmup_seconds,
         sampling_seconds=sampling_seconds,
+        sampling_cpu_seconds=sampling_cpu,
         warmup_gradients=chains + int(np.sum(np.asarray(warm_steps))),  # the initial gradient, then warm-up
         sampling_gradients=int(np.sum(np.asarray(steps))),
         **score(by_chain, data),

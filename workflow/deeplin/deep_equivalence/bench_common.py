@@ -3,6 +3,7 @@ scored result (bulk ESS of the test-prediction posterior mean, median over test 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +64,7 @@ class BenchResult:
     sampling_gradients: int
     metrics: dict = field(default_factory=dict)
     peer: str = "deeplin"  # the name in the `ratio` lines
+    sampling_cpu_seconds: float = math.nan  # process CPU time of sampling: robust to a shared machine
     mean: np.ndarray | None = None  # (n_test,) posterior mean of the clean test predictions
     mcse: np.ndarray | None = None  # (n_test,) its Monte Carlo standard error, sd / √(ESS of the mean)
 
@@ -81,6 +83,8 @@ class BenchResult:
             "ess_bulk": self.ess,
             "ess_per_s": self.ess / self.sampling_seconds,
             "ess_per_s_total": self.ess / (self.warmup_seconds + self.sampling_seconds),
+            "cpu_per_wall": self.sampling_cpu_seconds / self.sampling_seconds,
+            "ess_per_cpu_s": self.ess / self.sampling_cpu_seconds,
             "ess_per_1000_grad": 1000.0 * self.ess / self.sampling_gradients,
             "rhat_max": self.metrics["rhat_max"],
             "error": self.metrics["error_corrected"],
