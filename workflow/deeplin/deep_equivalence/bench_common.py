@@ -1,5 +1,5 @@
 """What every sampler in `deeplin deep_equivalence bench` shares: the problems, the initial positions and the
-scored result (bulk ESS of the test-prediction posterior mean, median over test points; docs/sampler.md)."""
+scored result (bulk ESS of the test-prediction posterior mean, median over test points; docs/benchmark.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rao–Blackwellised posterior means of the test predictions for the linear readout (docs/sampler.md).
+"""Rao–Blackwellised posterior means of the test predictions for the linear readout (docs/benchmark.md).
 
 With Y = aᵀX⁽ᴸ⁾ + √Δ Z and the N(0, I) prior on a, the readout's conditional posterior given the hidden
 weights W is Gaussian (Bishop, "Pattern Recognition and Machine Learning", 2006, eqs. 3.53–3.54 with
