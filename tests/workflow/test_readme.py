@@ -51,15 +51,17 @@ def test_readme_deeplin_commands_run(repo: Path) -> None:
             continue
         if args[:2] == ["deep_equivalence", "bench"]:  # the README's benchmark, shortened (later options win)
             pytest.importorskip("numpyro", reason="the bench extra (NumPyro) is not installed")
+            pytest.importorskip("blackjax", reason="the bench extra (BlackJAX) is not installed")
             args = [*args, "--warmup", "15", "--samples", "15", "--chains", "4", "--numpyro-chains", "1"]
+            args += ["--blackjax-variants", "hmc-jitter"]  # one compiled peer keeps it short
         result = subprocess.run(
             [sys.executable, "-m", "deeplin", *args], check=False, cwd=repo, capture_output=True, text=True
         )
         assert result.returncode == 0, (command, result.stderr)
         if args[:2] == ["deep_equivalence", "bench"]:
-            assert re.search(r"^ratio ESS/s deeplin/numpyro: \d+\.\d+x$", result.stdout, re.MULTILINE), (
-                result.stdout
-            )
+            for peer in ("numpyro", "blackjax-hmc-jitter", "best BlackJAX \\(blackjax-hmc-jitter\\)"):
+                line = rf"^ratio ESS/s deeplin/{peer}: \d+\.\d+x$"
+                assert re.search(line, result.stdout, re.MULTILINE), result.stdout
         if args[:2] == ["deep_equivalence", "theory"] and "--curve" not in args:  # the curve's CSV, to stdout
             header, *rows = result.stdout.splitlines()
             assert header.startswith("activation,depth,readout,noise,alpha,") and rows, result.stdout

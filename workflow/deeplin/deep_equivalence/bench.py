@@ -1,101 +1,27 @@
-"""Sampler benchmark: deeplin's batched HMC against NumPyro's NUTS on the same deep posterior.
+"""Sampler benchmark: deeplin's batched HMC against NumPyro's NUTS and BlackJAX on the same deep posterior.
 
-Both samplers see the same teacher, data and prior (deeplin.deep_equivalence.teacher), run back to back in
-one process at the same thread count, and are scored the same way: bulk ESS (ArviZ) of the posterior mean of
+Every sampler sees the same teacher, data and prior (deeplin.deep_equivalence.teacher), runs back to back in
+one process at the same thread count pinned to the same cores, and is scored the same way: bulk ESS (ArviZ) of the posterior mean of
 the test predictions, median over test points, per second and per 1000 chain-gradient evaluations. Compile
 (JIT) time is timed apart from warm-up and sampling.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .layers import layer_coefficients
-from .posterior_metrics import pooled_metrics
-from .teacher import PointData, make_point
+from .bench_common import PROBLEMS as PROBLEMS  # the CLI and tests read them here
+from .bench_common import BenchProblem, BenchResult, initial_positions, score
+from .teacher import PointData
 
 log = logging.getLogger("deeplin")
-
-
-@dataclass(frozen=True)
-class BenchProblem:
-    """One benchmark posterior: depth-L tanh network, linear readout, d0 = d_1 = … = d_L, n samples."""
-
-    name: str
-    depth: int
-    width: int
-    n: int
-    noise: float = 0.1
-    seed: int = 0
-    test_size: int = 128
-
-    def data(self) -> PointData:
-        model = {
-            "activation": "tanh",
-            "depth": self.depth,
-            "readout": "linear",
-            "noise": self.noise,
-            "width_ratios": [1.0] * self.depth,
-        }
-        coefficients = layer_coefficients("tanh", self.depth)
-        return make_point(
-            "bench",
-            model,
-            self.width,
-            self.n / self.width,
-            self.seed,
-            self.test_size,
-            coefficients.eta0,
-            coefficients.gamma0,
-        )
-
-
-PROBLEMS = {
-    "small": BenchProblem("small", depth=1, width=50, n=100),  # L = 1, d0 = d1 = 50, n = 100
-    "large": BenchProblem("large", depth=2, width=200, n=400),  # L = 2, d0 = 200, n = 400
-}
-
-
-@dataclass
-class BenchResult:
-    """What one sampler achieved on one problem."""
-
-    sampler: str
-    chains: int
-    compile_seconds: float
-    warmup_seconds: float
-    sampling_seconds: float
-    warmup_gradients: int  # chain-gradient evaluations, all chains together
-    sampling_gradients: int
-    metrics: dict = field(default_factory=dict)
-
-    @property
-    def ess(self) -> float:
-        return self.metrics["ess_bulk_median"]
-
-    def row(self) -> dict[str, float]:
-        """The printed figures: rates, ESS and efficiency."""
-        return {
-            "chains": self.chains,
-            "compile_s": self.compile_seconds,
-            "warmup_s": self.warmup_seconds,
-            "sampling_s": self.sampling_seconds,
-            "grad_per_s": self.sampling_gradients / self.sampling_seconds,
-            "ess_bulk": self.ess,
-            "ess_per_s": self.ess / self.sampling_seconds,
-            "ess_per_s_total": self.ess / (self.warmup_seconds + self.sampling_seconds),
-            "ess_per_1000_grad": 1000.0 * self.ess / self.sampling_gradients,
-            "rhat_max": self.metrics["rhat_max"],
-            "error": self.metrics["error_corrected"],
-            "error_nishimori": self.metrics["error_nishimori"],
-        }
 
 
 def run_deeplin(
@@ -108,41 +34,79 @@ def run_deeplin(
     dtype: str,
     device: str,
     seed: int,
-) -> BenchResult:
-    """deeplin's batched HMC with the analytic gradient; chains start from the prior."""
+    rao_blackwell: bool = False,
+) -> list[BenchResult]:
+    """deeplin's batched HMC with the analytic gradient; chains start from the prior.
+
+    The kept draws' test predictions are computed by a hook, outside the sampler's own clock; their time
+    is added to the sampling time, as BlackJAX computes them inside its timed scan. With `rao_blackwell`
+    a second result scores the same run's Rao–Blackwellised means (deeplin.deep_equivalence.rao_blackwell)
+    by their equivalent ESS, their extra time added; its errors and R-hat are the plain draws'.
+    """
     import torch
 
     from ..hmc import HMCConfig, on_draw, sample
     from .deep_model import DeepPosterior
+    from .rao_blackwell import equivalent_ess, rao_blackwell_predictions
 
     torch_dtype = {"float64": torch.float64, "float32": torch.float32}[dtype]
     widths = [problem.width] * (problem.depth + 1)
     posterior = DeepPosterior(
         data.x_train, data.y_train, widths, "tanh", "linear", problem.noise, device, torch_dtype
     )
-    init = torch.randn(
-        chains, posterior.dim, generator=torch.Generator().manual_seed(seed), dtype=torch_dtype
-    )
+    init = torch.from_numpy(initial_positions(chains, posterior.dim, seed, dtype))
     x_test = torch.as_tensor(data.x_test, dtype=torch_dtype, device=device)
     config = HMCConfig(warmup=warmup, samples=samples, leapfrog_steps=leapfrog_steps, progress=False)
     draws = torch.empty((config.kept, chains, x_test.shape[0]), dtype=torch_dtype, device=device)
+    conditional = torch.empty_like(draws) if rao_blackwell else None
+    seconds = {"plain": 0.0, "rao_blackwell": 0.0, "rao_blackwell_cpu": 0.0}
 
     def record(index: int, position) -> None:
+        start = time.perf_counter()
         draws[index] = posterior.predict(position, x_test)
+        middle, middle_cpu = time.perf_counter(), time.process_time()
+        if conditional is not None:
+            conditional[index] = rao_blackwell_predictions(posterior, position, x_test)
+        seconds["plain"] += middle - start
+        seconds["rao_blackwell"] += time.perf_counter() - middle
+        seconds["rao_blackwell_cpu"] += time.process_time() - middle_cpu
 
-    result = sample(posterior.potential_and_grad, init.to(device), config, seed, [on_draw(record)])
+    def clock(state) -> None:  # CPU time from the end of warm-up (hooks included)
+        if state.iteration == warmup:
+            seconds["cpu_start"] = time.process_time()
+
+    seconds["cpu_start"] = time.process_time()
+    result = sample(posterior.potential_and_grad, init.to(device), config, seed, [clock, on_draw(record)])
+    sampling_cpu = time.process_time() - seconds["cpu_start"]
     by_chain = draws.permute(1, 0, 2).double().cpu().numpy()
     warmup_grads = int(result.n_gradients_warmup) * chains
-    return BenchResult(
+    plain = BenchResult(
         sampler=f"deeplin HMC ({dtype}, {leapfrog_steps} leapfrog steps)",
         chains=chains,
         compile_seconds=0.0,  # eager PyTorch on CPU: nothing is compiled
         warmup_seconds=float(result.seconds_warmup),
-        sampling_seconds=float(result.seconds_sampling),
+        sampling_seconds=float(result.seconds_sampling) + seconds["plain"],
+        sampling_cpu_seconds=sampling_cpu - seconds["rao_blackwell_cpu"],
         warmup_gradients=warmup_grads,
         sampling_gradients=int(result.n_gradients) * chains - warmup_grads,
-        metrics=pooled_metrics(by_chain, data.clean_test, data.y_test, sign=False),
+        **score(by_chain, data),
     )
+    if conditional is None:
+        return [plain]
+    rb_by_chain = conditional.permute(1, 0, 2).double().cpu().numpy()
+    scored = score(rb_by_chain, data)
+    metrics = dict(plain.metrics, ess_bulk_median=float(np.median(equivalent_ess(by_chain, rb_by_chain))))
+    rb = dataclasses.replace(
+        plain,
+        sampler=f"deeplin HMC + Rao-Blackwell ({dtype}, {leapfrog_steps})",
+        sampling_seconds=plain.sampling_seconds + seconds["rao_blackwell"],
+        sampling_cpu_seconds=sampling_cpu,
+        metrics=metrics,
+        peer="deeplin-rb",
+        mean=scored["mean"],
+        mcse=scored["mcse"],
+    )
+    return [plain, rb]
 
 
 def _numpyro_model(x, y, widths, noise):
@@ -186,7 +150,7 @@ def run_numpyro(
     cast = np.float64 if dtype == "float64" else np.float32
     args = (data.x_train.astype(cast), data.y_train.astype(cast), widths, problem.noise)
 
-    def one_chain(key) -> tuple[float, float, int, int, dict]:
+    def one_chain(key) -> tuple[float, float, int, int, dict, float]:
         mcmc = MCMC(
             NUTS(_numpyro_model), num_warmup=warmup, num_samples=samples, num_chains=1, progress_bar=False
         )
@@ -194,11 +158,12 @@ def run_numpyro(
         mcmc.warmup(key, *args, collect_warmup=True, extra_fields=("num_steps",))
         jax.block_until_ready(mcmc.post_warmup_state)
         warm_steps = int(np.sum(mcmc.get_extra_fields()["num_steps"]))
-        middle = time.perf_counter()
+        middle, middle_cpu = time.perf_counter(), time.process_time()
         mcmc.run(mcmc.post_warmup_state.rng_key, *args, extra_fields=("num_steps",))
         draws = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
+        cpu = time.process_time() - middle_cpu
         steps = int(np.sum(mcmc.get_extra_fields()["num_steps"]))
-        return middle - start, time.perf_counter() - middle, warm_steps, steps, draws
+        return middle - start, time.perf_counter() - middle, warm_steps, steps, draws, cpu
 
     first = one_chain(jax.random.PRNGKey(seed + 10_000))  # includes tracing and compilation; discarded
     runs = [one_chain(jax.random.PRNGKey(seed + chain)) for chain in range(chains)]
@@ -211,14 +176,29 @@ def run_numpyro(
         compile_seconds=max(first[0] + first[1] - (warm + sampling) / chains, 0.0),
         warmup_seconds=warm,
         sampling_seconds=sampling,
+        sampling_cpu_seconds=sum(run[5] for run in runs),
         warmup_gradients=sum(run[2] for run in runs),
         sampling_gradients=sum(run[3] for run in runs),
-        metrics=pooled_metrics(predictions, data.clean_test, data.y_test, sign=False),
+        **score(predictions, data),
+        peer="numpyro",
     )
 
 
 # What run_numpyro imports, and the distribution each comes from (jaxlib is jax's compiled half).
 NUMPYRO_PEERS = {"jax": "jax", "jaxlib": "jaxlib", "numpyro": "numpyro", "numpyro.infer": "numpyro"}
+
+
+def _missing(peers: dict[str, str], comparison: str, skip_option: str) -> str | None:
+    for module, package in peers.items():
+        try:
+            importlib.import_module(module)
+        except (ImportError, RuntimeError) as exc:  # jax raises RuntimeError for a mismatched jaxlib
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())
+            return (
+                f"the {comparison} comparison needs the package {package!r}, which does not import ({why}); "
+                f"install it with `pip install -e '.[bench]'` in the deeplin checkout, or pass {skip_option}"
+            )
+    return None
 
 
 def missing_numpyro() -> str | None:
@@ -227,20 +207,26 @@ def missing_numpyro() -> str | None:
     Checked before anything is timed, so that a missing extra costs seconds, not half a benchmark. Call it
     after limit_threads: importing jax reads the XLA flags.
     """
-    for module, package in NUMPYRO_PEERS.items():
-        try:
-            importlib.import_module(module)
-        except (ImportError, RuntimeError) as exc:  # jax raises RuntimeError for a mismatched jaxlib
-            why = " ".join(f"{type(exc).__name__}: {exc}".split())
-            return (
-                f"the NumPyro comparison needs the package {package!r}, which does not import ({why}); "
-                "install it with `pip install -e '.[bench]'` in the deeplin checkout, or pass --skip-numpyro"
-            )
-    return None
+    return _missing(NUMPYRO_PEERS, "NumPyro", "--skip-numpyro")
 
 
-def limit_threads(threads: int) -> None:
-    """The same intra-op thread count for both samplers (XLA reads its flags at import: call this first)."""
+def missing_blackjax() -> str | None:
+    """Why the BlackJAX comparison cannot run here, or None if it can (as `missing_numpyro`)."""
+    from .bench_blackjax import BLACKJAX_PEERS
+
+    return _missing(BLACKJAX_PEERS, "BlackJAX", "--skip-blackjax")
+
+
+def limit_threads(threads: int) -> list[int]:
+    """The same intra-op thread count and the same cores for every sampler; returns the cores.
+
+    XLA reads its flags at import (call this first), and its runtime starts helper threads besides the
+    intra-op pool; pinning the process (os.sched_setaffinity, inherited by every thread started later) to
+    the first `threads` of the cores it may use keeps all of them, for every sampler, on those cores.
+    """
+    allowed = sorted(os.sched_getaffinity(0))
+    cores = allowed[:threads]
+    os.sched_setaffinity(0, cores)
     os.environ["XLA_FLAGS"] = (
         os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
         f" intra_op_parallelism_threads={threads}"
@@ -250,10 +236,21 @@ def limit_threads(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    return cores
+
+
+RATIOS = (
+    ("ess_per_s", "ESS/s"),
+    ("ess_per_cpu_s", "ESS per CPU-second"),
+    ("ess_per_s_total", "ESS/s incl. warm-up"),
+    ("ess_per_1000_grad", "ESS per 1000 gradients"),
+    ("grad_per_s", "gradients/s"),
+)
 
 
 def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
-    """A table per problem and the `ratio` lines of deeplin over NumPyro."""
+    """A table per problem, then the `ratio` lines of each deeplin row over each peer, and over the best
+    BlackJAX variant by ESS/s (sampling time)."""
     dim = problem.width * problem.width * problem.depth + problem.width
     lines = [
         (
@@ -270,6 +267,8 @@ def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
         "ess_bulk",
         "ess_per_s",
         "ess_per_s_total",
+        "cpu_per_wall",
+        "ess_per_cpu_s",
         "ess_per_1000_grad",
         "rhat_max",
         "error",
@@ -279,15 +278,18 @@ def format_results(problem: BenchProblem, results: list[BenchResult]) -> str:
     for result in results:
         row = result.row()
         lines.append(f"{result.sampler:44s}" + "".join(f"{row[c]:18.4g}" for c in columns))
-    if len(results) == 2:
-        ours, theirs = results[0].row(), results[1].row()
-        for key, label in (
-            ("ess_per_s", "ESS/s"),
-            ("ess_per_s_total", "ESS/s incl. warm-up"),
-            ("ess_per_1000_grad", "ESS per 1000 gradients"),
-            ("grad_per_s", "gradients/s"),
-        ):
-            lines.append(f"ratio {label} deeplin/numpyro: {ours[key] / theirs[key]:.2f}x")
+    ours = [r for r in results if r.peer.startswith("deeplin")]
+    peers = [r for r in results if not r.peer.startswith("deeplin")]
+    for own in ours:
+        for peer in peers:
+            for key, label in RATIOS if own is ours[0] else RATIOS[:2] + RATIOS[3:4]:
+                lines.append(f"ratio {label} {own.peer}/{peer.peer}: {own.row()[key] / peer.row()[key]:.2f}x")
+    blackjax = [r for r in peers if r.peer.startswith("blackjax")]
+    if blackjax:
+        best = max(blackjax, key=lambda r: r.row()["ess_per_s"])
+        for own in ours:
+            ratio = own.row()["ess_per_s"] / best.row()["ess_per_s"]
+            lines.append(f"ratio ESS/s {own.peer}/best BlackJAX ({best.peer}): {ratio:.2f}x")
     return "\n".join(lines)
 
 

@@ -160,13 +160,22 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _bench(args: argparse.Namespace) -> None:
-    from .bench import PROBLEMS, format_results, limit_threads, missing_numpyro, run_deeplin, run_numpyro
+    from .bench import (
+        PROBLEMS,
+        format_results,
+        limit_threads,
+        missing_blackjax,
+        missing_numpyro,
+        run_deeplin,
+        run_numpyro,
+    )
 
-    limit_threads(args.threads)  # before jax is imported
-    if not args.throughput and not args.skip_numpyro:
-        missing = missing_numpyro()  # before anything runs, not after the first half of the benchmark
-        if missing:
-            fail(f"{RESULT_ID} bench", missing)
+    cores = limit_threads(args.threads)  # before jax is imported
+    if not args.throughput:  # before anything runs, not after the first half of the benchmark
+        for skip, missing in ((args.skip_numpyro, missing_numpyro), (args.skip_blackjax, missing_blackjax)):
+            why = None if skip else missing()
+            if why:
+                fail(f"{RESULT_ID} bench", why)
     if args.throughput:
         from .bench import throughput
 
@@ -185,26 +194,42 @@ def _bench(args: argparse.Namespace) -> None:
         return
     sizes = list(PROBLEMS) if args.size == "both" else [args.size]
     print(
-        f"deeplin bench: {args.threads} thread(s), {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs visible",
+        f"deeplin bench: {args.threads} thread(s) pinned to core(s) {','.join(map(str, cores))}, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs visible",
         flush=True,
     )
     for size in sizes:
         problem = PROBLEMS[size]
         data = problem.data()
-        results = [
-            run_deeplin(
-                problem,
-                data,
-                args.chains,
-                args.warmup,
-                args.samples,
-                args.leapfrog_steps,
-                args.dtype,
-                args.device,
-                args.seed,
-            )
-        ]
+        results = run_deeplin(
+            problem,
+            data,
+            args.chains,
+            args.warmup,
+            args.samples,
+            args.leapfrog_steps,
+            args.dtype,
+            args.device,
+            args.seed,
+            rao_blackwell=args.rao_blackwell,
+        )
+        if not args.skip_blackjax:
+            from .bench_blackjax import run_blackjax
+
+            for variant in args.blackjax_variants:
+                results.append(
+                    run_blackjax(
+                        problem,
+                        data,
+                        args.chains,
+                        args.warmup,
+                        args.samples,
+                        args.leapfrog_steps,
+                        variant,
+                        args.dtype,
+                        args.seed,
+                    )
+                )
         if not args.skip_numpyro:
             results.append(
                 run_numpyro(
@@ -320,7 +345,11 @@ def _add_check(steps: argparse._SubParsersAction) -> None:
 
 
 def _add_bench(steps: argparse._SubParsersAction) -> None:
-    parser = steps.add_parser("bench", help="benchmark the HMC sampler against NumPyro NUTS on one posterior")
+    from .bench_blackjax import VARIANTS as BLACKJAX_VARIANTS
+
+    parser = steps.add_parser(
+        "bench", help="benchmark the HMC sampler against BlackJAX and NumPyro on one posterior"
+    )
     parser.add_argument("--size", choices=["small", "large", "both"], default="both")
     parser.add_argument("--threads", type=integer(1), default=1, help="intra-op threads for both samplers")
     parser.add_argument("--chains", type=integer(2), default=16, help="deeplin chains (batched)")
@@ -335,7 +364,20 @@ def _add_bench(steps: argparse._SubParsersAction) -> None:
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--seed", type=integer(0), default=0)
-    parser.add_argument("--skip-numpyro", action="store_true", help="time deeplin alone")
+    parser.add_argument(
+        "--rao-blackwell",
+        action="store_true",
+        help="also score deeplin's Rao-Blackwellised prediction means (their equivalent ESS)",
+    )
+    parser.add_argument("--skip-numpyro", action="store_true", help="do not time NumPyro")
+    parser.add_argument("--skip-blackjax", action="store_true", help="do not time BlackJAX")
+    parser.add_argument(
+        "--blackjax-variants",
+        nargs="+",
+        choices=BLACKJAX_VARIANTS,
+        default=list(BLACKJAX_VARIANTS),
+        help="BlackJAX samplers to time (vmapped chains, --chains, window adaptation)",
+    )
     parser.add_argument(
         "--throughput",
         type=integer(0),

@@ -17,6 +17,16 @@ import torch
 from ..activations import get_activation, get_readout
 
 
+def _tanh_in_place(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(tanh z, 1 − tanh² z), overwriting z with tanh z: two passes over the (C, d, n) block."""
+    value = z.tanh_()
+    return value, torch.addcmul(value.new_ones(()), value, value, value=-1.0)
+
+
+# Activations with a faster (value, slope) pair that may overwrite its argument; others use the registry's.
+_IN_PLACE_PAIRS = {"tanh": _tanh_in_place}
+
+
 class DeepPosterior:
     """Potential and predictions of a depth-L network for C chains at once."""
 
@@ -34,6 +44,7 @@ class DeepPosterior:
         self.widths = [int(w) for w in widths]  # d0, d1, …, dL
         self.phi = get_activation(activation).torch_fn
         self.phi_with_derivative = get_activation(activation).torch_with_derivative
+        self._pair = _IN_PLACE_PAIRS.get(activation, self.phi_with_derivative)
         self.readout = get_readout(readout)
         if noise <= 0:
             raise ValueError(f"the deep posterior needs noise > 0, got {noise}")
@@ -58,13 +69,17 @@ class DeepPosterior:
         flat = np.concatenate([np.ravel(w) for w in weights] + [np.ravel(readout_weights)])
         return torch.as_tensor(flat, dtype=self.dtype, device=self.device)
 
-    def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher."""
-        *weights, a = self.unflatten(theta)
+    def features(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """X⁽ᴸ⁾ for every chain and input: (C, n, d_L), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher."""
         layer = x.unsqueeze(0)  # (1, n, d0), broadcast over chains
-        for w, scale in zip(weights, self._scales, strict=True):
+        for w, scale in zip(self.unflatten(theta)[:-1], self._scales, strict=True):
             layer = self.phi(torch.matmul(layer, w.transpose(1, 2))) * scale
-        return torch.matmul(layer, a.unsqueeze(-1)).squeeze(-1)
+        return layer
+
+    def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n)."""
+        a = self.unflatten(theta)[-1]
+        return torch.matmul(self.features(theta, x), a.unsqueeze(-1)).squeeze(-1)
 
     def potential(self, theta: torch.Tensor) -> torch.Tensor:
         """U(θ) per chain: negative log likelihood plus ½‖θ‖² (docs/deep_equivalence.md, 'Sampler design')."""
@@ -80,31 +95,51 @@ class DeepPosterior:
     def potential_and_grad(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """U(θ) and ∇U(θ) per chain by a hand-written backward pass (no autograd graph per leapfrog step).
 
-        Chain rule through the teacher's network, in the transposed layout Zᵀ_l = W_l Xᵀ_{l−1} (C, d_l, n):
-        X_l = φ(Z_l)/√d_l, h = X_L a, ∂U/∂a = Xᵀ_L g_h, ∂U/∂Z_l = (∂U/∂X_l) φ′(Z_l)/√d_l,
-        ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1}, ∂U/∂Xᵀ_{l−1} = W_lᵀ (∂U/∂Zᵀ_l), plus θ from the N(0, I) prior.
-        The inputs are shared by all chains, so the first layer's two products are single GEMMs over
-        (C·d_1) rows instead of C small ones. Equal to autograd of `potential` (tests).
+        Chain rule through the teacher's network, in the transposed layout Zᵀ_l = W_l Xᵀ_{l−1} (C, d_l, n),
+        with T_l = φ(Z_l), X_l = s_l T_l, s_l = 1/√d_l, h = X_L a:
+        ∂U/∂a = s_L T_Lᵀ g_h, ∂U/∂Zᵀ_L = s_L diag(a) (g_h ⊙ φ′(Z_L)) (the diagonal applied to the smaller
+        d_L × d_{L−1} products, not to the d_L × n one), ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1},
+        ∂U/∂Zᵀ_{l−1} = s_{l−1} (W_lᵀ ∂U/∂Zᵀ_l) ⊙ φ′(Z_{l−1}), plus θ from the N(0, I) prior. The inputs are
+        shared by all chains, so the first layer's weight gradient is one GEMM over C·d_1 rows. Equal to
+        autograd of `potential` (tests).
         """
         chains = theta.shape[0]
         *weights, a = self.unflatten(theta)
-        layers, slopes = [self.x_train_t], []  # Xᵀ_0 (d0, n), then Xᵀ_l (C, d_l, n)
-        for w, scale in zip(weights, self._scales, strict=True):
-            value, slope = self.phi_with_derivative(torch.matmul(w, layers[-1]))
-            layers.append(value * scale)
-            slopes.append(slope * scale)
-        h = torch.matmul(a.unsqueeze(1), layers[-1]).squeeze(1)  # (C, n)
-        nll, grad_h = self._likelihood_and_slope(h)
-        grads = [torch.matmul(layers[-1], grad_h.unsqueeze(-1)).squeeze(-1)]  # ∂U/∂a: (C, d_L)
-        upstream = a.unsqueeze(-1) * grad_h.unsqueeze(1)  # ∂U/∂Xᵀ_L: (C, d_L, n)
-        for index in range(len(weights) - 1, -1, -1):
-            local = upstream * slopes[index]  # ∂U/∂Zᵀ_l
-            grads.append(torch.matmul(local, layers[index].transpose(-1, -2)))  # ∂U/∂W_l: (C, d_l, d_{l−1})
+        depth = len(weights)
+        values, slopes = [], []  # T_l = φ(Z_l), φ′(Z_l): (C, d_l, n)
+        for index in range(depth):
             if index:
-                upstream = torch.matmul(weights[index].transpose(1, 2), local)
-        grads.reverse()
-        grad = torch.cat([g.reshape(chains, -1) for g in grads], dim=-1).add_(theta)
-        return nll + 0.5 * theta.square().sum(-1), grad
+                z = torch.bmm(weights[index], values[-1]).mul_(self._scales[index - 1])
+            else:  # the inputs broadcast over chains (a batched product without copying W_1)
+                z = torch.bmm(weights[0], self.x_train_t.expand(chains, -1, -1))
+            value, slope = self._pair(z)
+            values.append(value)
+            slopes.append(slope)
+        scale = self._scales[-1]
+        h = torch.bmm(a.unsqueeze(1), values[-1]).squeeze(1).mul_(scale)  # (C, n)
+        nll, grad_h = self._likelihood_and_slope(h)
+        grad = theta.clone()  # the prior's term; the likelihood's is added block by block
+        *grad_weights, grad_a = self.unflatten(grad)
+        grad_a.add_(torch.bmm(values[-1], grad_h.unsqueeze(-1)).squeeze(-1), alpha=scale)
+        row = (a * scale).unsqueeze(-1)  # s_L a: (C, d_L, 1)
+        # g_h ⊙ φ′(Z_L), without diag(s_L a); broadcast for activations whose slope is a constant
+        local = torch.broadcast_to(slopes[-1] * grad_h.unsqueeze(1), values[-1].shape)
+        for index in range(depth - 1, -1, -1):
+            below = self.x_train if index == 0 else values[index - 1].transpose(1, 2)
+            alpha = 1.0 if index == 0 else self._scales[index - 1]
+            if index == 0:
+                product = torch.mm(local.reshape(-1, local.shape[-1]), below).view_as(grad_weights[0])
+            else:
+                product = torch.bmm(local, below).mul_(alpha)
+            if row is not None:
+                product.mul_(row)
+            grad_weights[index].add_(product)
+            if index:
+                w = weights[index] if row is None else weights[index] * row
+                local = torch.bmm(w.transpose(1, 2), local).mul_(self._scales[index - 1])
+                local.mul_(slopes[index - 1])
+                row = None
+        return nll + 0.5 * torch.linalg.vecdot(theta, theta), grad
 
     def _likelihood_and_slope(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """−Σ_μ log P_out(Y_μ | h_μ) per chain and its derivative in h (the readouts' likelihoods)."""
@@ -116,6 +151,10 @@ class DeepPosterior:
             mills = math.sqrt(2.0 / math.pi) / torch.special.erfcx(-t / math.sqrt(2.0))
             return -torch.special.log_ndtr(t).sum(-1), -(self.y_train / root) * mills
         # (y − f(h))²/(2Δ); d/dh = (f(h) − y) f′(h)/Δ
+        if self.readout.name == "linear":  # f′ = 1: two fewer passes
+            residual = h - self.y_train
+            nll = torch.linalg.vecdot(residual, residual).mul_(0.5 / self.noise)
+            return nll, residual.mul_(1.0 / self.noise)
         value, slope = self.readout.torch_with_derivative(h)
         residual = value - self.y_train
         return residual.square().sum(-1) / (2.0 * self.noise), residual * slope / self.noise
