@@ -1022,7 +1022,10 @@ def test_a_slice_is_not_changed_in_place() -> None:
             f"{D}.samplers: unknown key (allowed here: analysis, models, mutual_information, quadratic, "
             "sampler, simulation, theory)",
         ),
-        ({D: {"sampler": {"chainz": 4}}}, f"{D}.sampler.chainz: unknown key (allowed here: chains, "),
+        (
+            {D: {"sampler": {"chainz": 4}}},
+            f"{D}.sampler.chainz: unknown key (allowed here: block_samples, chains, ",
+        ),
         ({"plots": {"format": "svg"}}, "plots.format: unknown key (allowed here: context, dpi, palette)"),
     ],
     ids=["top level", "section", "inside a section", "plots"],

@@ -32,6 +32,7 @@ def metrics_record(width: int, seed: int, deep: float, **posterior_overrides) ->
         "rhat_max": 1.004,
         "potential_rhat": 1.001,
         "rhat_fraction_ok": 1.0,
+        "ess_bulk_median": 2000.0,
         "divergences": 0,
         "accept_rate": 0.85,
         "accept_rate_min": 0.8,

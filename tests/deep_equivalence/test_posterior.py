@@ -35,6 +35,7 @@ SMALL_SAMPLER = {
     "chains": 4,
     "warmup": 60,
     "samples": 60,
+    "max_samples": 10,  # at most samples: a fixed length (the stopping criterion has tests of its own)
     "leapfrog_steps": 8,
     "target_accept": 0.8,
     "dtype": "float64",
@@ -264,3 +265,33 @@ def test_posterior_command_writes_the_metrics_and_the_summary(tmp_path) -> None:
     with np.load(tmp_path / "p.npz") as summary:
         assert summary["posterior_mean"].shape == summary["posterior_variance"].shape == (50,)
         assert json.loads(str(summary["provenance"])) == metrics["provenance"]
+
+
+# Sampling by the criterion: 4 chains x 60 draws cannot reach the default median bulk ESS of 400; blocks of 40.
+BY_CRITERION = {"samples": 60, "max_samples": 2000, "block_samples": 40}
+# Only the fields that say how the run was scheduled differ between a criterion-stopped run and a fixed run
+# of the same length (and the wall clock).
+SCHEDULE_KEYS = {"blocks", "stopped", "seconds", "seconds_warmup", "seconds_sampling", "provenance"}
+
+
+@pytest.mark.slow
+def test_sampling_stops_when_the_verdicts_convergence_checks_pass_with_a_fixed_runs_numbers(
+    tmp_path, caplog
+) -> None:
+    with caplog.at_level(logging.INFO, logger="deeplin.deep_equivalence.posterior"):
+        stopped = _posterior(tmp_path, "criterion", BY_CRITERION)
+    length = stopped["samples_per_chain"]
+    assert stopped["stopped"] == "converged" and 60 < length < 2000 and (length - 60) % 40 == 0
+    assert stopped["blocks"] == (length - 60) // 40 + 1 and stopped["draws_per_chain"] == length
+    # it stopped at the first block whose median bulk ESS reached the default 400 (the R-hat checks pass too)
+    assert stopped["ess_bulk_median"] >= 400 and stopped["passes_diagnostics"]
+    assert f"block {stopped['blocks'] - 1} after {length - 40} sampling iterations" in caplog.text
+    assert "ess<400)" in caplog.text and "converged, stop" in caplog.text
+    assert (
+        f"sampling stopped after {length} iterations per chain and {stopped['blocks']} block" in caplog.text
+    )
+    # a fixed length (max_samples <= samples) is one block: its draws pass the same checks
+    fixed = _posterior(tmp_path, "fixed", {"samples": length, "max_samples": 10})
+    assert fixed["stopped"] == "converged" and fixed["blocks"] == 1 and fixed["samples_per_chain"] == length
+    same = {k: v for k, v in stopped.items() if k not in SCHEDULE_KEYS}
+    assert same == {k: v for k, v in fixed.items() if k not in SCHEDULE_KEYS}

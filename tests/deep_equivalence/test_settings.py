@@ -52,6 +52,9 @@ CHANGES = [
     ((D, "simulation", "test_size"), 500, {"data"}),
     ((D, "sampler", "chains"), 4, {"posterior"}),
     ((D, "sampler", "dtype"), "float64", {"posterior"}),
+    ((D, "sampler", "max_samples"), 1000, {"posterior"}),
+    ((D, "sampler", "block_samples"), 50, {"posterior"}),
+    ((D, "analysis", "min_ess"), 100, {"posterior", "aggregate"}),
     ((D, "sampler", "checkpoint_seconds"), 60, set()),  # x-resource: changes no number
     ((D, "sampler", "gpus"), 1, set()),
     ((D, "sampler", "gpu_model"), "a100", set()),
@@ -124,6 +127,7 @@ def test_slices_hold_only_their_sections() -> None:
     assert set(posterior["analysis"]) == {
         "max_rhat",
         "min_rhat_fraction",
+        "min_ess",
         "max_divergences",
         "min_accept_rate",
     }

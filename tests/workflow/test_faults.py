@@ -32,6 +32,7 @@ SAMPLER = {
     "chains": 4,
     "warmup": 40,
     "samples": 40,
+    "max_samples": 10,  # at most samples: a fixed length, unless a test asks for blocks
     "leapfrog_steps": 4,
     "target_accept": 0.8,
     "dtype": "float64",
@@ -127,31 +128,46 @@ class _Killed(Exception):
     """Stands in for SIGKILL: raised right after a checkpoint was written."""
 
 
+# Sampling in blocks: checks after 40, 60, 80 and 100 sampling iterations (warm-up 40), and an ESS target no
+# run reaches, so that each run goes through every block to the budget.
+BLOCKS = {"max_samples": 100, "block_samples": 20}
+UNREACHABLE = {"min_ess": 1e9}
+
+
+# Killed in the first block, right after the first check's iteration (80, saved before it was checked), and
+# in the middle of a later block.
+@pytest.mark.parametrize("kill_at", [55, 80, 95])
 def test_interrupted_run_resumes_from_its_checkpoint_with_identical_numbers(
-    data, tmp_path, monkeypatch, caplog
+    data, tmp_path, monkeypatch, caplog, kill_at
 ) -> None:
-    deep_posterior(str(data), settings(), str(tmp_path / "clean.json"), str(tmp_path / "clean.npz"))
+    blocks = settings(**BLOCKS)
+    blocks["analysis"].update(UNREACHABLE)
+    deep_posterior(str(data), blocks, str(tmp_path / "clean.json"), str(tmp_path / "clean.npz"))
     ckpt = tmp_path / "posterior.checkpoint.pt"
     real_save = checkpoint_module.save_checkpoint
 
     def save_then_die(path, fingerprint, snapshot: Checkpoint) -> None:
         real_save(path, fingerprint, snapshot)
-        if snapshot.state["iteration"] >= 55:  # in the sampling phase, 15 draws recorded
+        if snapshot.state["iteration"] >= kill_at:
             raise _Killed
 
     monkeypatch.setattr(checkpoint_module, "save_checkpoint", save_then_die)
     with pytest.raises(_Killed):
         deep_posterior(
-            str(data), settings(), str(tmp_path / "run.json"), str(tmp_path / "run.npz"), str(ckpt), 1e-9
+            str(data), blocks, str(tmp_path / "run.json"), str(tmp_path / "run.npz"), str(ckpt), 1e-9
         )
     assert ckpt.exists() and not (tmp_path / "run.json").exists()
-    assert torch.load(ckpt, weights_only=True)["draws"].shape[0] == 15  # sampling iterations 40..54 recorded
+    # sampling iterations 40 .. kill_at - 1 recorded
+    assert torch.load(ckpt, weights_only=True)["draws"].shape[0] == kill_at - 40
     monkeypatch.setattr(checkpoint_module, "save_checkpoint", real_save)
     with caplog.at_level(logging.INFO, logger="deeplin.deep_equivalence.posterior"):
         deep_posterior(
-            str(data), settings(), str(tmp_path / "run.json"), str(tmp_path / "run.npz"), str(ckpt), 1e-9
+            str(data), blocks, str(tmp_path / "run.json"), str(tmp_path / "run.npz"), str(ckpt), 1e-9
         )
-    assert "resumed from checkpoint" in caplog.text and "at iteration 55 of 80" in caplog.text
+    assert "resumed from checkpoint" in caplog.text and f"at iteration {kill_at} " in caplog.text
+    clean = json.loads((tmp_path / "clean.json").read_text())
+    assert (clean["stopped"], clean["blocks"], clean["samples_per_chain"]) == ("budget", 4, 100)
+    assert "budget" in clean["flagged_by"].split(";")
     assert not ckpt.exists()  # never survives a successful finish
     assert numbers(tmp_path / "run.json") == numbers(tmp_path / "clean.json")
     with np.load(tmp_path / "run.npz") as run, np.load(tmp_path / "clean.npz") as clean:
@@ -188,10 +204,13 @@ KILL_STUDY = {
         "sampler": {
             "chains": 4,
             "warmup": 200,
-            "samples": 800,
+            "samples": 300,
+            "max_samples": 800,
+            "block_samples": 250,  # checks after 300, 550 and 800 sampling iterations
             "leapfrog_steps": 8,
             "checkpoint_seconds": 0.2,
         },
+        "analysis": {"min_ess": 1e9},  # never reached: the run goes through every block to the budget
     }
 }
 POINT = "results/default/deep_equivalence/sims/tanh-L1/d24/alpha2.0/seed0"
@@ -237,7 +256,7 @@ def test_sigkill_in_the_middle_of_sampling_then_restart_gives_the_uninterrupted_
     ckpt = runs["killed"] / POINT / "posterior.checkpoint.pt"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and killed.poll() is None:
-        if _checkpoint_iteration(ckpt) > KILL_STUDY["deep_equivalence"]["sampler"]["warmup"] + 50:
+        if _checkpoint_iteration(ckpt) > KILL_STUDY["deep_equivalence"]["sampler"]["warmup"] + 350:
             break
         time.sleep(0.1)
     assert killed.poll() is None, f"the run ended before it could be killed:\n{killed.stderr.read()[-3000:]}"
@@ -259,7 +278,8 @@ def test_sigkill_in_the_middle_of_sampling_then_restart_gives_the_uninterrupted_
             extra,
         )
     log = (runs["killed"] / POINT / "posterior.log").read_text()
-    assert "resumed from checkpoint" in log, log[-2000:]
+    assert "resumed from checkpoint" in log, log[-2000:]  # in the second block (after warm-up + 350)
+    assert "sampling stopped after 800 iterations per chain and 3 block check(s)" in log, log[-2000:]
     assert not ckpt.exists()
     assert numbers(runs["killed"] / POINT / "posterior.json") == numbers(
         runs["clean"] / POINT / "posterior.json"

@@ -23,8 +23,9 @@ from .io import atomic_write
 
 log = logging.getLogger("deeplin.checkpoint")
 
-# 2: the sampler state as nested records (kernel, adaptation, diagnostics, random streams).
-FORMAT = 2
+# 3: the sampler state as nested records (kernel, adaptation, diagnostics, random streams) with its block
+# checks of the stopping criterion.
+FORMAT = 3
 
 
 @dataclass

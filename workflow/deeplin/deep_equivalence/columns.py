@@ -86,6 +86,11 @@ DEEP: dict[str, str] = {
     "deep_dtype": "floating-point type of the chains",
     "deep_chains": "number of HMC chains (half started at the teacher, half from the prior)",
     "deep_draws_per_chain": "kept draws per chain (sampling iterations / thin)",
+    "deep_samples_per_chain": "sampling iterations per chain after warm-up (where the stopping criterion "
+    "stopped it, or the budget sampler.max_samples)",
+    "deep_blocks": "checks of the stopping criterion (after sampler.samples, then every sampler.block_samples)",
+    "deep_stopped": "why sampling stopped: converged (the convergence checks passed), budget "
+    "(sampler.max_samples spent first; the point is flagged) or fixed",
     "deep_attempts": "posterior runs needed (1, or more when a run diverged and was retried with a smaller step)",
     "deep_target_accept_used": "acceptance target of the successful attempt (raised towards 1 on each retry)",
     "deep_rhat_max": "largest rank-normalised R-hat over the diagnosed test predictions (Vehtari et al. 2021)",

@@ -4,7 +4,9 @@ diagnostics verdict.
 
 `deep_posterior` is the step; it reads the point (`load_posterior`), starts the chains (`initial_positions`),
 samples with retries (`sample_with_retries`, each attempt `sample_attempt` with checkpoint and resume),
-builds the record (`posterior_record`) and writes it (`write_outputs`).
+builds the record (`posterior_record`) and writes it (`write_outputs`). Sampling stops by the convergence
+part of the point's verdict (`converged`, deeplin.diagnostics.convergence_failures), checked after
+`sampler.samples` iterations and then every `sampler.block_samples`, or when `sampler.max_samples` are spent.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ import torch
 from ..checkpoint import Checkpoint, PeriodicCheckpointer, load_checkpoint, remove_checkpoint
 from ..config import section_hash
 from ..devices import resolve_device
-from ..diagnostics import failed_checks, verdict_line, verdict_thresholds
+from ..diagnostics import convergence_failures, failed_checks, verdict_line, verdict_thresholds
 from ..hmc import HMCConfig, HMCResult, NonFiniteStart, SamplerState, on_draw, sample
 from ..io import PROVENANCE_KEY, atomic_write, provenance, provenance_entry, write_json
 from .data import load_point
 from .deep_model import DeepPosterior
-from .posterior_metrics import chain_diagnostics, prediction_metrics
+from .posterior_metrics import chain_diagnostics, convergence_metrics, prediction_metrics
 from .settings import without_resources
 from .teacher import PointData, point_seed
 from .theory import theory_curve
@@ -133,14 +135,46 @@ def initial_positions(point: PointPosterior, chains: int) -> torch.Tensor:
 
 
 def hmc_config(sampler: Mapping, attempt: int) -> HMCConfig:
-    """The sampler settings of attempt ``attempt`` (0 = the first): each retry aims at a higher acceptance."""
+    """The sampler settings of attempt ``attempt`` (0 = the first): each retry aims at a higher acceptance.
+
+    The budget is max(samples, max_samples): a max_samples at or below samples gives a fixed length.
+    """
+    samples = sampler["samples"]
     return HMCConfig(
         warmup=sampler["warmup"],
-        samples=sampler["samples"],
+        samples=samples,
         leapfrog_steps=sampler["leapfrog_steps"],
         target_accept=retry_target_accept(sampler["target_accept"], attempt),
         thin=sampler["thin"],
+        max_samples=max(samples, sampler.get("max_samples", samples)),
+        block=sampler.get("block_samples", 100),
     )
+
+
+class DrawBuffer:
+    """The kept draws' test predictions, (capacity, chains, test points), grown block by block up to the
+    budget (so a point that converges early never holds the budget's memory)."""
+
+    def __init__(self, capacity: int, chains: int, points: int, dtype: torch.dtype, device: torch.device):
+        self.data = torch.empty((capacity, chains, points), dtype=dtype, device=device)
+        self.budget = capacity
+
+    def reserve(self, budget: int) -> None:
+        """Allow growth up to ``budget`` draws."""
+        self.budget = max(self.budget, budget)
+
+    def put(self, index: int, values: torch.Tensor) -> None:
+        """Store draw ``index``, doubling the buffer (at most to the budget) when it is full."""
+        if index >= self.data.shape[0]:
+            rows = min(max(2 * self.data.shape[0], index + 1), self.budget)
+            grown = self.data.new_empty((rows, *self.data.shape[1:]))
+            grown[: self.data.shape[0]] = self.data
+            self.data = grown
+        self.data[index] = values
+
+    def first(self, count: int) -> torch.Tensor:
+        """The first ``count`` draws (a view)."""
+        return self.data[:count]
 
 
 class Checkpointing(NamedTuple):
@@ -171,6 +205,31 @@ class Attempt:
     potential: np.ndarray  # (chains, draws) U of the draws, float64
 
 
+def converged(point: PointPosterior, thresholds: Mapping, draws: DrawBuffer, state: SamplerState) -> bool:
+    """The stopping criterion: the convergence checks of the point's verdict pass on the draws so far
+    (deeplin.diagnostics.convergence_failures, on deeplin.deep_equivalence.posterior_metrics.convergence_metrics).
+    Logs one line per block: the draws, the diagnostics and the decision."""
+    kept = state.draws_kept
+    by_chain = draws.first(kept).permute(1, 0, 2).double().cpu().numpy()
+    potential = state.potential_trace[:kept].T.double().cpu().numpy()
+    metrics = convergence_metrics(by_chain, potential)
+    failed = convergence_failures(metrics, thresholds)
+    log.info(
+        "posterior %s: block %d after %d sampling iterations (%d draws per chain): max R-hat %.4f, R-hat <= "
+        "1.01 on %.1f %% of test predictions, potential R-hat %.4f, median bulk ESS %.0f: %s",
+        point.where,
+        state.blocks,
+        state.iteration - state.plan.warmup,
+        kept,
+        metrics["rhat_max"],
+        100 * metrics["rhat_fraction_ok"],
+        metrics["potential_rhat"],
+        metrics["ess_bulk_median"],
+        "converged, stop" if not failed else "continue (" + "; ".join(failed) + ")",
+    )
+    return not failed
+
+
 def sample_attempt(
     point: PointPosterior,
     sampler: Mapping,
@@ -178,29 +237,37 @@ def sample_attempt(
     init: torch.Tensor,
     checkpointing: Checkpointing,
     resumed: Checkpoint | None = None,
+    thresholds: Mapping | None = None,
 ) -> Attempt:
-    """Run attempt ``attempt`` from ``init``, or continue it from ``resumed``; checkpoint it as it goes."""
+    """Run attempt ``attempt`` from ``init``, or continue it from ``resumed``; checkpoint it as it goes.
+
+    With ``thresholds`` (the verdict's), sampling stops by the criterion `converged`; without, it has the
+    fixed length ``sampler["samples"]``.
+    """
     config = hmc_config(sampler, attempt)
     chains = init.shape[0]
-    draws = torch.empty((config.kept, chains, point.x_test.shape[0]), dtype=point.dtype, device=point.device)
+    budget = config.plan.budget if thresholds is not None else config.samples
+    draws = DrawBuffer(config.kept, chains, point.x_test.shape[0], point.dtype, point.device)
+    draws.reserve(-(-budget // config.thin))
     state = None
     if resumed is not None:
         state = SamplerState.from_state_dict(resumed.state, point.device)
-        draws[: resumed.draws.shape[0]] = resumed.draws.to(point.device)
+        for index, values in enumerate(resumed.draws.to(point.device)):
+            draws.put(index, values)
         log.info(
-            "posterior %s: resumed from checkpoint %s at iteration %d of %d (attempt %d)",
+            "posterior %s: resumed from checkpoint %s at iteration %d (attempt %d)",
             point.where,
             checkpointing.path,
             state.iteration,
-            config.warmup + config.samples,
             attempt + 1,
         )
     log.info(
-        "posterior %s: %d chains x (%d warmup + %d samples), D=%d, n=%d, %s %s, target_accept %.4g",
+        "posterior %s: %d chains x (%d warmup + %d samples%s), D=%d, n=%d, %s %s, target_accept %.4g",
         point.where,
         chains,
         config.warmup,
         config.samples,
+        f", then blocks of {config.block} up to {budget} until converged" if budget > config.samples else "",
         point.posterior.dim,
         point.data.x_train.shape[0],
         point.device,
@@ -210,10 +277,15 @@ def sample_attempt(
 
     def record(index: int, position: torch.Tensor) -> None:
         with torch.no_grad():
-            draws[index] = point.posterior.predict(position, point.x_test)
+            draws.put(index, point.posterior.predict(position, point.x_test))
 
     def snapshot(state: SamplerState) -> Checkpoint:
-        return Checkpoint(attempt=attempt, state=state.state_dict(), draws=draws[: state.draws_kept].cpu())
+        return Checkpoint(
+            attempt=attempt, state=state.state_dict(), draws=draws.first(state.draws_kept).cpu()
+        )
+
+    def stop(state: SamplerState) -> bool:
+        return converged(point, thresholds, draws, state)
 
     saver = PeriodicCheckpointer(
         checkpointing.path, checkpointing.fingerprint, checkpointing.seconds, snapshot
@@ -221,17 +293,26 @@ def sample_attempt(
     seed = point.seed("hmc" if attempt == 0 else f"hmc-retry{attempt}")
     try:
         result = sample(
-            point.posterior.potential_and_grad, init, config, seed, [on_draw(record), saver], resume=state
+            point.posterior.potential_and_grad,
+            init,
+            config,
+            seed,
+            [on_draw(record), saver],
+            resume=state,
+            stop=stop if thresholds is not None else None,
         )
     except NonFiniteStart as exc:  # bad data or a broken likelihood: no step size can help
         raise SamplerFailure(f"{point.where}: {exc}; no metrics written") from None
-    by_chain = draws.permute(1, 0, 2).double().cpu().numpy()
+    by_chain = draws.first(result.potential.shape[0]).permute(1, 0, 2).double().cpu().numpy()
     potential = result.potential.T.double().cpu().numpy()
     return Attempt(attempt, config, result, by_chain, potential)
 
 
-def sample_with_retries(point: PointPosterior, sampler: Mapping, checkpointing: Checkpointing) -> Attempt:
+def sample_with_retries(
+    point: PointPosterior, sampler: Mapping, checkpointing: Checkpointing, thresholds: Mapping | None = None
+) -> Attempt:
     """The first attempt whose draws can be trusted (`sampling_problem`); a matching checkpoint is resumed.
+    With ``thresholds``, each attempt samples until the verdict's convergence checks pass (`sample_attempt`).
 
     After ``sampler["divergence_retries"]`` failed retries the checkpoint is deleted and SamplerFailure raised.
     """
@@ -242,12 +323,12 @@ def sample_with_retries(point: PointPosterior, sampler: Mapping, checkpointing: 
     problem = None
     for attempt in range(first_attempt, retries + 1):
         resuming = resumed if attempt == first_attempt else None
-        run = sample_attempt(point, sampler, attempt, init, checkpointing, resuming)
+        run = sample_attempt(point, sampler, attempt, init, checkpointing, resuming, thresholds)
         problem = sampling_problem(
             run.by_chain,
             run.potential,
             int(run.result.divergences.sum()),
-            chains * run.config.samples,
+            chains * run.result.samples,
             sampler["max_divergent_fraction"],
         )
         if problem is None:
@@ -276,7 +357,10 @@ def posterior_record(
         "device": str(point.device),
         "dtype": sampler["dtype"],
         "chains": chains,
-        "draws_per_chain": run.config.kept,
+        "draws_per_chain": run.by_chain.shape[1],
+        "samples_per_chain": result.samples,
+        "blocks": result.blocks,
+        "stopped": result.stopped,
         "attempts": run.number + 1,
         "target_accept_used": run.config.target_accept,
     }
@@ -332,7 +416,19 @@ def write_outputs(
 
 
 def log_outcome(where: str, metrics: Mapping, transitions: int, thresholds: Mapping) -> None:
-    """The job's last log lines: phase costs, the error estimates, the verdict."""
+    """The job's last log lines: why sampling stopped, phase costs, the error estimates, the verdict."""
+    reasons = {
+        "converged": "the convergence checks passed",
+        "budget": "the budget sampler.max_samples was spent before the convergence checks passed",
+        "fixed": "fixed length",
+    }
+    log.info(
+        "posterior %s: sampling stopped after %d iterations per chain and %d block check(s): %s",
+        where,
+        metrics["samples_per_chain"],
+        metrics["blocks"],
+        reasons.get(metrics["stopped"], metrics["stopped"]),
+    )
     log.info(
         "posterior %s: warm-up %.1f s (%d divergent transitions, not counted against the run), sampling "
         "%.1f s (%d divergent of %d transitions), %d gradients in all",
@@ -368,7 +464,9 @@ def deep_posterior(
 
     ``settings`` holds the validated ``sampler`` settings that change numbers and the ``analysis``
     thresholds of the point's one diagnostics verdict, recorded as `flagged_by` and `passes_diagnostics`
-    and logged as the last line.
+    and logged as the last line. Sampling stops when the verdict's convergence checks pass (checked after
+    ``sampler["samples"]`` iterations, then every ``sampler["block_samples"]``) or after
+    ``sampler["max_samples"]``, when the point is flagged "budget".
 
     With ``checkpoint``, the chains are saved there every ``checkpoint_seconds`` and a matching checkpoint
     left by a killed run is resumed (same numbers as an uninterrupted run); it is deleted on success.
@@ -382,8 +480,8 @@ def deep_posterior(
     point = load_posterior(data_path, sampler)
     checkpointing = Checkpointing(checkpoint, checkpoint_fingerprint(point, sampler), checkpoint_seconds)
     start = time.perf_counter()
-    run = sample_with_retries(point, sampler, checkpointing)
+    run = sample_with_retries(point, sampler, checkpointing, thresholds)
     metrics = posterior_record(point, sampler, thresholds, run, seconds=time.perf_counter() - start)
     write_outputs(metrics, run, out, draws_out, checkpoint)
-    log_outcome(point.where, metrics, sampler["chains"] * run.config.samples, thresholds)
+    log_outcome(point.where, metrics, sampler["chains"] * run.result.samples, thresholds)
     return metrics

@@ -32,8 +32,8 @@ def diagnostic_subset(n_points: int) -> np.ndarray:
 
 
 def _diagnostics(
-    draws: np.ndarray, with_rhat: bool = True
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    draws: np.ndarray, with_rhat: bool = True, with_mean: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Per-variable rank-normalised R-hat, bulk ESS and mean ESS of (chains, draws, *shape) arrays (ArviZ).
 
     Bulk ESS is the reported diagnostic; the ESS of the mean sets the Monte Carlo error of posterior
@@ -44,8 +44,36 @@ def _diagnostics(
         warnings.simplefilter("ignore", RuntimeWarning)  # constant draws (e.g. sign outputs) give NaN
         rhat = np.asarray(arviz.rhat(dataset)["x"].values, dtype=float) if with_rhat else None
         bulk = np.asarray(arviz.ess(dataset, method="bulk")["x"].values, dtype=float)
-        mean = np.asarray(arviz.ess(dataset, method="mean")["x"].values, dtype=float)
+        mean = np.asarray(arviz.ess(dataset, method="mean")["x"].values, dtype=float) if with_mean else None
     return rhat, bulk, mean
+
+
+def _rhat_summary(rhat: np.ndarray) -> dict[str, float]:
+    """Largest and median R-hat, and the fraction at or below 1.01, over the finite values."""
+    finite = np.isfinite(rhat)
+    if not finite.any():
+        return {"rhat_max": math.nan, "rhat_median": math.nan, "rhat_fraction_ok": math.nan}
+    return {
+        "rhat_max": float(rhat[finite].max()),
+        "rhat_median": float(np.median(rhat[finite])),
+        "rhat_fraction_ok": float(np.mean(rhat[finite] <= RHAT_THRESHOLD)),
+    }
+
+
+def _median(values: np.ndarray) -> float:
+    return float(np.nanmedian(values)) if np.isfinite(values).any() else math.nan
+
+
+def convergence_metrics(draws: np.ndarray, potential: np.ndarray) -> dict[str, float]:
+    """What the convergence checks read, computed exactly as `prediction_metrics` and `chain_diagnostics`
+    compute them for the record: R-hat summary and median bulk ESS of the diagnosed test predictions of
+    ``draws`` (chains, draws, n_test), and the potential's R-hat and bulk ESS (``potential`` (chains, draws))."""
+    draws = np.asarray(draws, dtype=np.float64)
+    rhat, bulk, _ = _diagnostics(draws[..., diagnostic_subset(draws.shape[-1])], with_mean=False)
+    out = _rhat_summary(rhat)
+    out["ess_bulk_median"] = _median(bulk)
+    out.update(chain_diagnostics(potential))
+    return out
 
 
 def _mse_estimates(
@@ -96,14 +124,11 @@ def _summarise(
     else:
         mean = draws.reshape(-1, draws.shape[-1]).mean(axis=0)
         out["error_noisy_raw"] = squared_error(mean, noisy)[0]
-    out["ess_bulk_median"] = float(np.nanmedian(bulk)) if np.isfinite(bulk).any() else math.nan
-    out["ess_mean_median"] = float(np.nanmedian(ess)) if np.isfinite(ess).any() else math.nan
+    out["ess_bulk_median"] = _median(bulk)
+    out["ess_mean_median"] = _median(ess)
     if rhat is None:
         return out, ess
-    finite = np.isfinite(rhat)
-    out["rhat_max"] = float(rhat[finite].max()) if finite.any() else math.nan
-    out["rhat_median"] = float(np.median(rhat[finite])) if finite.any() else math.nan
-    out["rhat_fraction_ok"] = float(np.mean(rhat[finite] <= RHAT_THRESHOLD)) if finite.any() else math.nan
+    out.update(_rhat_summary(rhat))
     return out, ess
 
 
@@ -146,5 +171,5 @@ def prediction_metrics(
 
 def chain_diagnostics(potential: np.ndarray) -> dict[str, float]:
     """R-hat and bulk ESS of the potential trace, shape (chains, draws)."""
-    rhat, bulk, _ = _diagnostics(np.asarray(potential, dtype=np.float64)[:, :, None], with_rhat=True)
+    rhat, bulk, _ = _diagnostics(np.asarray(potential, dtype=np.float64)[:, :, None], with_mean=False)
     return {"potential_rhat": float(rhat[0]), "potential_ess_bulk": float(bulk[0])}

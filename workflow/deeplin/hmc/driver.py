@@ -3,6 +3,12 @@
 `sample` starts from initial positions (or resumes from a saved `SamplerState`), runs one kernel
 transition per iteration, adapts during warm-up (deeplin.hmc.adaptation), counts acceptances and
 divergences, records the potential of the kept draws, and calls its hooks after every iteration.
+
+Sampling has a fixed length (`HMCConfig.samples`) or, given a stopping criterion, runs in blocks: the
+criterion is asked after `samples` sampling iterations and then every `block` more, and the run stops at
+the first block it accepts ("converged") or when `max_samples` are spent ("budget"). A block check is
+part of the state (`checked_at`), so a run resumed from a checkpoint asks the same questions at the
+same iterations and, the criterion being a function of the draws, stops where an uninterrupted run does.
 The trajectory length is jittered per iteration, the same for every chain, so that the batch stays in
 lockstep. Every per-chain quantity stays a device tensor; the only host-side random number (the
 trajectory length) comes from a separate CPU generator, so a CUDA run synchronises inside an iteration
@@ -11,9 +17,10 @@ only where a hook reads a value (the progress line).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -34,13 +41,15 @@ from .hooks import Hook, Progress
 from .integrators import Integrator, PotentialAndGradFn, make_integrator
 from .kernel import KernelState, TransitionInfo, init_kernel, jittered_steps, transition
 
+log = logging.getLogger("deeplin.hmc")
+
 
 @dataclass(frozen=True)
 class HMCConfig:
     """Sampler settings: iteration counts, trajectory length and adaptation targets."""
 
     warmup: int
-    samples: int  # sampling iterations; draws kept: ceil(samples / thin) (iterations 0, thin, 2·thin, …)
+    samples: int  # sampling iterations (before the first block check); draws kept: ceil(samples / thin)
     leapfrog_steps: int = 16
     target_accept: float = 0.8
     jitter: float = 0.2  # trajectory length ~ round(U[(1−jitter)L, (1+jitter)L]) per iteration
@@ -48,6 +57,10 @@ class HMCConfig:
     divergence_threshold: float = 1000.0
     thin: int = 1
     progress: bool | None = None  # None = a progress bar only when stderr is a TTY (else ~10 % log lines)
+    max_samples: int | None = (
+        None  # with a stopping criterion: the budget of sampling iterations (None: samples)
+    )
+    block: int = 100  # with a stopping criterion: sampling iterations between its checks
 
     def __post_init__(self) -> None:
         """Reject settings that cannot give a valid run."""
@@ -65,10 +78,20 @@ class HMCConfig:
             raise ValueError("divergence_threshold must be > 0")
         if self.thin < 1:
             raise ValueError("thin must be >= 1")
+        if self.max_samples is not None and self.max_samples < self.samples:
+            raise ValueError(f"max_samples ({self.max_samples}) must be >= samples ({self.samples})")
+        if self.block < 1:
+            raise ValueError("block must be >= 1")
+
+    @property
+    def plan(self) -> Plan:
+        """The iteration schedule of these settings."""
+        budget = self.samples if self.max_samples is None else self.max_samples
+        return Plan(self.warmup, self.samples, self.thin, budget, self.block)
 
     @property
     def kept(self) -> int:
-        """Number of draws kept after thinning."""
+        """Number of draws kept after thinning by a fixed-length run."""
         return -(-self.samples // self.thin)
 
 
@@ -76,13 +99,27 @@ class Plan(NamedTuple):
     """The iteration schedule a state belongs to (a resumed run must have the same)."""
 
     warmup: int
-    samples: int
+    samples: int  # sampling iterations of a fixed-length run, or before the first block check
     thin: int
+    max_samples: int = 0  # the budget of a run with a stopping criterion (0 or below samples: samples)
+    block: int = 100  # sampling iterations between two checks of the criterion
+
+    @property
+    def budget(self) -> int:
+        """The most sampling iterations a run can take."""
+        return max(self.samples, self.max_samples)
 
     @property
     def total(self) -> int:
-        """Warm-up plus sampling iterations."""
-        return self.warmup + self.samples
+        """Warm-up plus the most sampling iterations."""
+        return self.warmup + self.budget
+
+    def check_due(self, sampled: int) -> bool:
+        """Whether the criterion is asked after `sampled` sampling iterations: at samples, samples + block, …,
+        and at the budget."""
+        if sampled < self.samples or sampled > self.budget:
+            return False
+        return (sampled - self.samples) % self.block == 0 or sampled == self.budget
 
     def kept_index(self, iteration: int) -> int | None:
         """The index of the draw that iteration `iteration` (from 0) keeps, None if it keeps none."""
@@ -152,8 +189,11 @@ class SamplerState(NamedTuple):
     kernel: KernelState
     adaptation: AdaptationState
     diagnostics: Diagnostics
-    potential_trace: Tensor  # (kept, C) U of the kept draws (NaN where not yet sampled)
+    potential_trace: Tensor  # (capacity, C) U of the kept draws (NaN where not yet sampled); grows by blocks
     rng: RandomStreams
+    checked_at: int = -1  # sampling iterations at the last check of the stopping criterion (-1: none yet)
+    blocks: int = 0  # checks of the stopping criterion so far
+    stopped: str = ""  # why sampling ended: "" (running), "fixed", "converged" or "budget"
 
     @property
     def step_size(self) -> Tensor:
@@ -186,6 +226,9 @@ class SamplerState(NamedTuple):
             "diagnostics": _copy(self.diagnostics),
             "potential_trace": self.potential_trace.detach().clone(),
             "rng": self.rng.state_dict(),
+            "checked_at": self.checked_at,
+            "blocks": self.blocks,
+            "stopped": self.stopped,
         }
 
     @classmethod
@@ -205,6 +248,9 @@ class SamplerState(NamedTuple):
             diagnostics=_load(Diagnostics, data["diagnostics"], device),
             potential_trace=data["potential_trace"].to(device).clone(),
             rng=rng,
+            checked_at=int(data["checked_at"]),
+            blocks=int(data["blocks"]),
+            stopped=str(data["stopped"]),
         )
 
 
@@ -233,6 +279,9 @@ class HMCResult:
     seconds_warmup: float
     seconds_sampling: float
     final_state: SamplerState
+    samples: int = 0  # sampling iterations run
+    blocks: int = 0  # checks of the stopping criterion (0 without one)
+    stopped: str = "fixed"  # "fixed" (no criterion), "converged" or "budget"
 
 
 @torch.no_grad()
@@ -250,7 +299,7 @@ def init_sampler(
     diagnostics = Diagnostics(zeros, zeros.clone(), counts, counts.clone(), counts.clone(), 1, 1, 0.0, 0.0)
     return SamplerState(
         iteration=0,
-        plan=Plan(config.warmup, config.samples, config.thin),
+        plan=config.plan,
         kernel=kernel,
         adaptation=window_adaptation_init(step_size, torch.ones_like(position)),
         diagnostics=diagnostics,
@@ -259,6 +308,9 @@ def init_sampler(
         ),
         rng=RandomStreams.from_seed(seed, position.device),
     )
+
+
+StopCriterion = Callable[["SamplerState"], bool]
 
 
 def sample(
@@ -270,6 +322,7 @@ def sample(
     *,
     resume: SamplerState | None = None,
     trajectory: str = "auto",
+    stop: StopCriterion | None = None,
 ) -> HMCResult:
     """Warm-up then sampling for C chains from `init_position` (C, D), or continuing the state `resume`.
 
@@ -278,14 +331,22 @@ def sample(
     order, then a `Progress` display (`config.progress`). With `resume`, `init_position` and `seed` are
     ignored and the state's device, dtype and random streams are kept: the draws match an uninterrupted
     run. `trajectory` picks the integrator (see `make_integrator`).
+
+    Without `stop`, sampling runs `config.samples` iterations. With it, `stop(state)` is asked after the
+    hooks of the iterations `Plan.check_due` names (True: the draws suffice) and sampling ends at the
+    first True or at `config.max_samples`; it must depend only on the state and the draws (a resumed run
+    must get the same answers). Blocks are whole iterations, so a run stopped after N sampling
+    iterations has the draws of a fixed-length run of N.
     """
-    plan = Plan(config.warmup, config.samples, config.thin)
+    plan = config.plan if stop is not None else config.plan._replace(max_samples=config.samples)
     if resume is None:
         state = init_sampler(init_position, config, seed, potential_and_grad_fn)
+        state = state._replace(plan=plan)
     elif resume.plan != plan:
         raise ValueError(
             f"state belongs to warmup={resume.plan.warmup}, samples={resume.plan.samples}, "
-            f"thin={resume.plan.thin}; config has {config.warmup}, {config.samples}, {config.thin}"
+            f"thin={resume.plan.thin}, max_samples={resume.plan.budget}, block={resume.plan.block}; config "
+            f"has {plan.warmup}, {plan.samples}, {plan.thin}, {plan.budget}, {plan.block}"
         )
     else:
         state = resume
@@ -293,11 +354,37 @@ def sample(
     schedule = warmup_schedule(config.warmup)
     every_iteration = [*hooks, Progress(plan.total, state.iteration, config.progress)]
     with torch.no_grad():
-        while state.iteration < plan.total:
+        while not state.stopped:
+            state = _check(state, stop)
+            if state.stopped:
+                break
             state = _iterate(state, config, schedule, integrator)
             for hook in every_iteration:
                 hook(state)
+    if stop is not None:
+        log.debug(
+            "HMC: sampling stopped after %d iterations, %d block check(s): %s",
+            state.iteration - plan.warmup,
+            state.blocks,
+            "the criterion passed" if state.stopped == "converged" else "the budget max_samples is spent",
+        )
     return _result(state)
+
+
+def _check(state: SamplerState, stop: StopCriterion | None) -> SamplerState:
+    """Whether sampling ends before the next iteration: the fixed length is reached, or a due check of the
+    criterion passes, or the budget is spent (each due check is asked once, even across a resume)."""
+    plan, sampled = state.plan, state.iteration - state.plan.warmup
+    if stop is None:
+        return state._replace(stopped="fixed") if sampled >= plan.samples else state
+    if not plan.check_due(sampled) or state.checked_at == sampled:
+        return state
+    state = state._replace(checked_at=sampled, blocks=state.blocks + 1)
+    if stop(state):
+        return state._replace(stopped="converged")
+    if sampled >= plan.budget:
+        return state._replace(stopped="budget")
+    return state
 
 
 def _iterate(
@@ -320,8 +407,10 @@ def _iterate(
         state = _after_warmup_transition(state, kernel, info, n_steps, config, schedule[it])
     else:
         state = _after_sampling_transition(state, kernel, info, n_steps)
-    if it + 1 in (config.warmup, state.plan.total) and kernel.position.device.type == "cuda":
-        torch.cuda.synchronize(kernel.position.device)  # the phase ends: honest wall-clock timings
+    # A phase or a block ends (the criterion reads the draws on the host): honest wall-clock timings.
+    ends = it + 1 == config.warmup or state.plan.check_due(it + 1 - config.warmup)
+    if ends and kernel.position.device.type == "cuda":
+        torch.cuda.synchronize(kernel.position.device)
     seconds = time.perf_counter() - start
     d = state.diagnostics
     if it < config.warmup:
@@ -368,14 +457,21 @@ def _after_sampling_transition(
     )
     index = state.plan.kept_index(state.iteration)
     if index is not None:
-        state.potential_trace[index] = kernel.potential
+        trace = state.potential_trace
+        if index >= trace.shape[0]:  # a new block: room for the whole budget's draws, at most twice as many
+            budget_kept = -(-state.plan.budget // state.plan.thin)
+            rows = min(max(2 * trace.shape[0], index + 1), budget_kept) - trace.shape[0]
+            trace = torch.cat([trace, trace.new_full((rows, trace.shape[1]), math.nan)])
+            state = state._replace(potential_trace=trace)
+        trace[index] = kernel.potential
     return state._replace(kernel=kernel, diagnostics=d)
 
 
 def _result(state: SamplerState) -> HMCResult:
     """The run's adaptation results and diagnostics (means over the sampling or warm-up iterations)."""
     d = state.diagnostics
-    n_sampling = max(state.plan.samples, 1)
+    sampled = max(state.iteration - state.plan.warmup, 0)
+    n_sampling = max(sampled, 1)
     n_warmup = max(state.plan.warmup, 1)
     return HMCResult(
         step_size=state.step_size.clone(),
@@ -387,8 +483,11 @@ def _result(state: SamplerState) -> HMCResult:
         divergences=d.divergences.clone(),
         n_gradients=d.n_gradients,
         n_gradients_warmup=d.n_gradients_warmup,
-        potential=state.potential_trace.clone(),
+        potential=state.potential_trace[: state.draws_kept].clone(),
         seconds_warmup=d.seconds_warmup,
         seconds_sampling=d.seconds_sampling,
         final_state=state,
+        samples=sampled,
+        blocks=state.blocks,
+        stopped=state.stopped or "fixed",
     )
