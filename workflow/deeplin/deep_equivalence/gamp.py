@@ -256,6 +256,10 @@ class GAMPResult:
     variance_trajectory: np.ndarray  # c̄ per iterate; 1 − c̄ is GAMP's own estimate of q
     conjugate_trajectory: np.ndarray  # A_t = α·mean(−∂g_out), GAMP's q̂ (entry t used for iterate t+1)
     output: OutputChannel
+    # The last output step's cavity mean ω_μ and variance V of z_μ = vᵀx_μ: the training points' posterior
+    # is ∝ N(z; ω_μ, V) P_out(y_μ | z) (Zdeborová–Krzakala 2016 §VI.C), used by the in-sample mmse.
+    omega: np.ndarray | None = None
+    output_variance: float | None = None
 
     def predict(self, X_test: np.ndarray) -> Prediction:
         """Bayes-optimal predictions on new inputs (see :func:`predict`)."""
@@ -312,6 +316,8 @@ def gamp(
     change = math.inf
     converged = False
     iterations = 0
+    omega: np.ndarray | None = None
+    V = row_norm * c
     for iterations in range(1, max_iterations + 1):
         # Output step (Zdeborová–Krzakala 2016 Alg. 1 / Barbier et al. 2019 App.), uniform variances:
         # V = Σ_i X_μi² c_i ≈ row_norm·c̄;  ω = X v̂ − V g_out^{t−1}  (Onsager correction).
@@ -357,6 +363,8 @@ def gamp(
         variance_trajectory=np.array(variances),
         conjugate_trajectory=np.array(conjugates),
         output=output,
+        omega=omega,
+        output_variance=float(V),
     )
 
 
