@@ -114,6 +114,50 @@ def test_mi_point_from_exact_rung_values_reproduces_the_twin(base, tmp_path):
         mi_point({"rungs": 8}, str(base / "data.npz"), folders[:7], str(tmp_path / "bad.json"))
 
 
+def test_mi_point_of_a_tanh_readout_takes_the_twin_from_gamp(tmp_path):
+    """A tanh-readout point: the twin's curve is GAMP's in-sample mmse on the twin's own rung data (same
+    function as deeplin.deep_equivalence.mi_gamp gives directly), its I/n the ladder's integral of it, near the
+    replica value at this small size (d0 = 40, n = 80: per-draw sd of I/n ≈ 2e-2, so 0.1 is 5 sd)."""
+    from deeplin.deep_equivalence.mi_gamp import twin_curve, twin_training_draw
+
+    model = {**MODEL, "depth": 1, "readout": "tanh", "width_ratios": [1.0]}
+    make_data("tanh-L1-tanhout", model, 40, 2.0, 0, 20, str(tmp_path / "data.npz"))
+    data, meta = load_point(tmp_path / "data.npz")
+    ladder = model_ladder(model, 8)
+    folders = []
+    for k, s in enumerate(ladder.snr):
+        folder = tmp_path / f"rung{k}"
+        folder.mkdir()
+        write_rung(str(tmp_path / "data.npz"), float(s), str(folder / "data.npz"))
+        record = {
+            "error_nishimori": 0.1,
+            "draw_bias": 0.0,
+            "error_corrected": 0.1,
+            "passes_diagnostics": True,
+            "rhat_max": 1.0,
+            "seconds": 1.0,
+            "n_gradients": 10,
+            PROVENANCE_KEY: provenance("x"),
+        }
+        (folder / "posterior.json").write_text(json.dumps(record))
+        folders.append(str(folder))
+    out = mi_point({"rungs": 8}, str(tmp_path / "data.npz"), folders, str(tmp_path / "mi.json"))
+    h, z = twin_training_draw(data, meta)
+    direct = [
+        r.mmse for r in twin_curve(data.x_train, h, z, "tanh", meta["eta0"], meta["gamma0"], ladder.snr)
+    ]
+    np.testing.assert_allclose(out["mmse_twin"], direct, rtol=1e-12)
+    assert (
+        out["mi_glm_twin"]
+        == out["mi_glm_twin_quadrature"]
+        == pytest.approx(ladder.integrate(np.array(direct)))
+    )
+    assert out["mi_glm_twin_method"] == "gamp-i-mmse" and out["quadrature_error"] < 1e-3
+    assert out["mi_theory"] == pytest.approx(0.4260004, abs=1e-6)
+    assert abs(out["mi_glm_twin"] - out["mi_theory"]) < 0.1
+    assert out["mmse_twin"][0] == pytest.approx(prior_variance(model), rel=0.2)  # s → 0: the prior variance
+
+
 def test_rung_paths_hold_their_snr_and_a_new_seed_keeps_the_old_rungs():
     section = {
         "models": {"m1": MODEL},
@@ -132,8 +176,7 @@ def test_config_rules_of_the_mutual_information_section():
     models = {"lin": MODEL, "sgn": {**MODEL, "readout": "sign"}, "tnh": {**MODEL, "readout": "tanh"}}
     section = {"models": models, "mutual_information": {"models": ["lin", "nope", "sgn", "tnh"]}}
     messages = config_rules.problems(section, "d")
-    assert len(messages) == 3
+    assert len(messages) == 2  # tanh is a Gaussian output channel: its twin is GAMP's I-MMSE ladder
     assert messages[0].startswith("d.mutual_information.models[1] = 'nope': no such model")
     assert messages[1].startswith("d.mutual_information.models[2] = 'sgn': readout 'sign' is not supported")
-    assert messages[2].startswith("d.mutual_information.models[3] = 'tnh': readout 'tanh' is not supported")
     assert config_rules.problems({"mutual_information": {"models": ["nope"]}}, "d") == []  # a slice

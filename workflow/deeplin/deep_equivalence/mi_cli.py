@@ -34,7 +34,7 @@ def _mi_point(args: argparse.Namespace) -> None:
         fail(f"{RESULT_ID} mi-point", f"--rungs: no posterior.json in {missing!r}")
     try:
         mi_point(section["mutual_information"], args.data, args.rungs, args.out)
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:  # RuntimeError: the twin's GAMP did not converge
         fail(f"{RESULT_ID} mi-point", str(exc))
 
 

@@ -6,11 +6,10 @@ from collections.abc import Mapping
 
 from ..config import as_mapping, is_number
 
-MI_READOUTS = ("linear",)
-QUADRATIC_READOUTS = (
-    "linear",
-    "tanh",
-)  # the table's errors are squared errors  # the twin's exact log-det needs the linear readout (GAMP I-MMSE: not built)
+# The I-MMSE ladder needs a Gaussian output channel (the twin: exact log-det for linear, GAMP for tanh);
+# the quadratic regime's table holds squared errors.
+MI_READOUTS = ("linear", "tanh")
+QUADRATIC_READOUTS = ("linear", "tanh")
 
 
 def _listed_models(section: Mapping, key: str, prefix: str, readouts: tuple[str, ...]) -> list[str]:
@@ -31,8 +30,7 @@ def _listed_models(section: Mapping, key: str, prefix: str, readouts: tuple[str,
             messages.append(
                 f"{where}: readout {readout!r} is not supported here (only {', '.join(readouts)}"
                 + (
-                    ": the I-MMSE ladder needs a Gaussian output channel and the GLM twin's exact log-det a "
-                    "linear one; the GAMP I-MMSE twin of the tanh readout is not built)"
+                    ": the I-MMSE ladder needs a Gaussian output channel)"
                     if key == "mutual_information"
                     else ": the regime's table holds squared errors)"
                 )

@@ -8,9 +8,10 @@ is then estimated two ways:
   1/ESS: the sample variance of correlated draws underestimates the variance by the factor 1 − 1/ESS);
 - teacher-based: (U* − Ū)² − Var/ESS (E(U* − Ū_M)² = mmse + Var/ESS).
 I/n is Σ_k W_k m(s_k) (deeplin.deep_equivalence.mutual_information). Next to it: the finite-size GLM twin on the
-same inputs (exact log-det, linear readout), the asymptotic GLM theory at this α (Barbier et al. 2019 adapted,
+same inputs (exact log-det for the linear readout; for tanh the same ladder on GAMP's in-sample mmse,
+deeplin.deep_equivalence.mi_gamp), the asymptotic GLM theory at this α (Barbier et al. 2019 adapted,
 Camilli et al. 2025), and the quadrature error stated as the difference between the K-rung and the K/2-rung
-ladders on the twin's exact curve.
+ladders on the twin's curve (exact, or GAMP's).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import numpy as np
 from ..config import section_hash
 from ..io import PROVENANCE_KEY, provenance, write_json
 from .data import load_meta, load_point
+from .mi_gamp import twin_curve as gamp_twin_curve
+from .mi_gamp import twin_training_draw
 from .mi_grid import model_ladder, prior_variance
 from .mutual_information import (
     coarse_ladder,
@@ -45,6 +48,27 @@ def _rung_mmse(record: Mapping) -> tuple[float, float]:
     return record["error_nishimori"] + record["draw_bias"], record["error_corrected"]
 
 
+def _twin_curves(
+    data, meta: Mapping, snr: np.ndarray, coarse_snr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """The GLM twin's in-sample mmse at the rungs and at the coarse ladder's rungs, and its exact I/n if known.
+
+    Linear readout: the exact curve tr[C(I + sC)⁻¹]/n and log-det on the point's inputs. Other Gaussian readouts:
+    GAMP on the twin's own teacher and noise, rescaled per rung (deeplin.deep_equivalence.mi_gamp); then no
+    closed form (None).
+    """
+    model, eta0, gamma0 = meta["model"], meta["eta0"], meta["gamma0"]
+    if model["readout"] == "linear":
+        eig = twin_covariance_eigenvalues(data.x_train, eta0, gamma0)
+        return twin_mmse(eig, snr), twin_mmse(eig, coarse_snr), twin_mi_exact(eig, model["noise"])
+    h, z = twin_training_draw(data, meta)
+    fine, rough = (
+        np.array([r.mmse for r in gamp_twin_curve(data.x_train, h, z, model["readout"], eta0, gamma0, s)])
+        for s in (snr, coarse_snr)
+    )
+    return fine, rough, None
+
+
 def mi_point(settings: Mapping, data_path: str, rung_dirs: Sequence[str], out: str) -> dict:
     """Combine a point's rung posteriors (``rung_dirs``, each with data.npz and posterior.json) into mi.json."""
     rungs = settings["rungs"]
@@ -62,12 +86,12 @@ def mi_point(settings: Mapping, data_path: str, rung_dirs: Sequence[str], out: s
             raise ValueError(f"no rung at s = {s!r} among {sorted(by_snr)}")
         records.append(by_snr[match[0]])
     posterior, teacher = (np.array(v) for v in zip(*(_rung_mmse(r) for r in records), strict=True))
-    eig = twin_covariance_eigenvalues(data.x_train, meta["eta0"], meta["gamma0"])
-    twin_curve = twin_mmse(eig, ladder.snr)
     coarse = coarse_ladder(ladder)
+    twin_curve, coarse_curve, mi_twin = _twin_curves(data, meta, ladder.snr, coarse.snr)
     twin_quadrature = ladder.integrate(twin_curve)
-    quadrature_error = abs(twin_quadrature - coarse.integrate(twin_mmse(eig, coarse.snr)))
-    mi_twin = twin_mi_exact(eig, model["noise"]) if model["readout"] == "linear" else math.nan
+    quadrature_error = abs(twin_quadrature - coarse.integrate(coarse_curve))
+    if mi_twin is None:  # GAMP I-MMSE: the twin's I/n is the ladder's integral of its curve
+        mi_twin = twin_quadrature
     _, theory = theory_curve(
         model["activation"], model["depth"], model["readout"], model["noise"], [meta["alpha"]]
     )
@@ -93,6 +117,7 @@ def mi_point(settings: Mapping, data_path: str, rung_dirs: Sequence[str], out: s
         "mi_deep_nishimori": ladder.integrate(posterior),
         "mi_glm_twin": mi_twin,
         "mi_glm_twin_quadrature": twin_quadrature,
+        "mi_glm_twin_method": "log-det" if model["readout"] == "linear" else "gamp-i-mmse",
         "mi_theory": math.nan if mi_theory is None else mi_theory,
         "quadrature_error": quadrature_error,
         "rungs_passing": int(sum(bool(r["passes_diagnostics"]) for r in records)),
