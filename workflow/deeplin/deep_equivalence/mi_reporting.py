@@ -28,6 +28,7 @@ POINT_COLUMNS = (
     "mi_deep_nishimori",
     "mi_glm_twin",
     "mi_glm_twin_quadrature",
+    "mi_glm_twin_method",
     "mi_theory",
     "quadrature_error",
     "rungs_passing",
@@ -56,9 +57,12 @@ def load_records(paths: Sequence[str]) -> list[dict]:
 
 def point_table(records: Sequence[dict]) -> pd.DataFrame:
     """One row per (model, width, α, seed)."""
-    return pd.DataFrame([{key: r[key] for key in POINT_COLUMNS} for r in records]).sort_values(
-        [*KEYS, "seed"]
-    )
+    # Records written before the tanh twin existed are all linear-readout ones, solved by the log-det.
+    rows = [
+        {key: r.get(key, "log-det") if key == "mi_glm_twin_method" else r[key] for key in POINT_COLUMNS}
+        for r in records
+    ]
+    return pd.DataFrame(rows).sort_values([*KEYS, "seed"])
 
 
 def rung_table(records: Sequence[dict]) -> pd.DataFrame:
