@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 from deeplin import report_order
-from deeplin.config import RESULT_IDS, validate_config
+from deeplin.config import RESULT_IDS, load_config, validate_config
 from deeplin.deep_equivalence.figure_names import (
     CHAPTER,
     FIGURES,
@@ -28,6 +28,7 @@ from deeplin.deep_equivalence.figure_names import (
     figure_names,
     table_labels,
 )
+from deeplin.deep_equivalence.mi_figure_names import MI_TABLES, QUADRATIC_TABLES
 from deeplin.deep_equivalence.reporting import headline_rst, write_tables
 from docutils.core import publish_parts
 from jinja2 import Environment
@@ -154,7 +155,8 @@ def test_every_table_has_its_caption(results) -> None:
     """Each table the aggregation writes (the registry's list) is a report item with a caption of its name."""
     written = {p.stem for p in results.glob("*.csv")}
     assert written == set(TABLES) and (results / HEADLINE_RST).is_file()
-    assert {p.stem for p in RESULT_REPORT.glob("*.rst")} == {*TABLES, "figure"}
+    ladder_and_quadratic = {*MI_TABLES, *QUADRATIC_TABLES, "mi_figure", "quadratic_figure"}
+    assert {p.stem for p in RESULT_REPORT.glob("*.rst")} == {*TABLES, "figure", *ladder_and_quadratic}
 
 
 def test_chapters_are_named_apart_from_workflow_and_the_headline_comes_first() -> None:
@@ -205,3 +207,18 @@ def test_headline_rst_is_a_narrow_table_that_escapes_markup() -> None:
     _clean(html, "headline.rst")
     assert "tanh_L1*" in html and "0.123 ± 0.012" in html and "−0.51 [−0.90, −0.10]" in html
     assert "— ± —" in html and "no fit" in html and html.count("<tr") == 3
+
+
+@pytest.mark.parametrize("result_id", [rid for rid in RESULT_IDS if rid != "deep_equivalence"])
+def test_every_caption_of_the_other_results_renders_cleanly(result_id: str, repo: Path) -> None:
+    """Each companion result's captions, for every figure and table of its registry, with the default study
+    (where each of them is configured): a stray `|x|` or `*` would be a docutils message in the report."""
+    config = load_config(repo / "config.yaml")
+    names = importlib.import_module(f"deeplin.{result_id}.figure_names")
+    captions = sorted((REPORT / result_id).glob("*.rst"))
+    assert captions, result_id
+    for rst in captions:
+        for figure in names.FIGURES:
+            for table in names.TABLES:
+                html = _render(rst, config, {"figure": figure, "table": table})
+                _clean(html, f"{rst.relative_to(REPORT)} ({figure}, {table})")
