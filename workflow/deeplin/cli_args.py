@@ -100,3 +100,14 @@ def result_settings(result_id: str, step: str, text: str, required: Sequence[str
     if missing:
         fail(command, f"--settings: needs {', '.join(f'{result_id}.{name}' for name in missing)}")
     return settings
+
+
+def named_files(command: str, option: str, items: Sequence[str]) -> dict[str, str]:
+    """``NAME=PATH`` arguments (e.g. one theory curve per model) as {name: path}; each file must exist."""
+    files = {}
+    for item in items:
+        name, separator, path = item.partition("=")
+        if not separator or not name or not Path(path).is_file():
+            fail(command, f"{option}: expected MODEL=PATH with an existing file, got {item!r}")
+        files[name] = path
+    return files

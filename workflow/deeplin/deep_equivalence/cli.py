@@ -22,6 +22,7 @@ from ..cli_args import (
     input_file,
     integer,
     listed_files,
+    named_files,
     parse_settings,
     result_settings,
 )
@@ -115,12 +116,7 @@ def _plot(args: argparse.Namespace) -> None:
     settings = parse_settings(f"{RESULT_ID} plot", args.settings)
     if "plots" not in settings:
         fail(f"{RESULT_ID} plot", "--settings: needs plots")
-    curves = {}
-    for item in args.curves:
-        model, separator, path = item.partition("=")
-        if not separator or not model or not Path(path).is_file():
-            fail(f"{RESULT_ID} plot", f"--curves: expected MODEL=PATH with an existing file, got {item!r}")
-        curves[model] = path
+    curves = named_files(f"{RESULT_ID} plot", "--curves", args.curves)
     write_figure(args.figure, args.tables, curves, settings["plots"], args.out)
 
 

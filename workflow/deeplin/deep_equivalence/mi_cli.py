@@ -9,7 +9,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..cli_args import add_settings, fail, finite, input_file, listed_files, parse_settings, result_settings
+from ..cli_args import (
+    add_settings,
+    fail,
+    finite,
+    input_file,
+    listed_files,
+    named_files,
+    parse_settings,
+    result_settings,
+)
 from .mi_figure_names import MI_FIGURES
 
 RESULT_ID = "deep_equivalence"
@@ -56,12 +65,7 @@ def _mi_plot(args: argparse.Namespace) -> None:
     settings = parse_settings(f"{RESULT_ID} mi-plot", args.settings)
     if "plots" not in settings:
         fail(f"{RESULT_ID} mi-plot", "--settings: needs plots")
-    curves = {}
-    for item in args.curves:
-        model, separator, path = item.partition("=")
-        if not separator or not model or not Path(path).is_file():
-            fail(f"{RESULT_ID} mi-plot", f"--curves: expected MODEL=PATH with an existing file, got {item!r}")
-        curves[model] = path
+    curves = named_files(f"{RESULT_ID} mi-plot", "--curves", args.curves)
     write_mi_figure(args.figure, args.tables, curves, args.errors, settings["plots"], args.out)
 
 
