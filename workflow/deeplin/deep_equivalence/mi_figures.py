@@ -38,6 +38,16 @@ def _plain_log_ticks(axis) -> None:
     axis.set_minor_formatter(mticker.NullFormatter())
 
 
+def _distinct_ticks(values, spacing: float = 1.25) -> list[float]:
+    """Tick positions for values that differ only by rounding (κ = round(κ d0²)/d0² per d0): each value to two
+    significant digits, dropping any within a factor `spacing` of the previous tick, so labels never overlap."""
+    ticks: list[float] = []
+    for value in sorted({float(f"{v:.2g}") for v in values}):
+        if not ticks or value > spacing * ticks[-1]:
+            ticks.append(value)
+    return ticks
+
+
 def _empty(ax, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=8)
     ax.set_xticks([])
@@ -216,21 +226,28 @@ def write_mi_figure(
 
 def quadratic_regime_figure(table: pd.DataFrame, palette: str):
     """Where the equivalence breaks (n = κ d0²), one row per model. (a) deep error vs κ per d0, with the GLM
-    prediction at α = κ d0 (dashed, one per d0) and its floor γ0; (b) gap = GLM − deep vs κ (collapse across
-    d0 supports the n ∝ d0² scale); (c) teacher-started − prior-started error vs κ (metastability)."""
+    prediction at α = κ d0 (dashed, one per d0) and its floor γ0; (b) the same errors vs α = n/d0, where the
+    GLM prediction is one curve for every d0 (the proportional regime's scale); (c) gap = GLM − deep vs κ
+    (collapse across d0 supports the n ∝ d0² scale); (d) teacher-started − prior-started error vs κ
+    (metastability)."""
     from .theory import theory_curve
 
     models = sorted(table["model"].unique())
     fig, axes = plt.subplots(
-        len(models), 3, figsize=(12, 3.8 * len(models)), squeeze=False, layout="constrained"
+        len(models), 4, figsize=(16, 3.8 * len(models)), squeeze=False, layout="constrained"
     )
     widths = sorted(table["width"].unique())
     colours = dict(zip(widths, sns.color_palette(palette, len(widths)), strict=True))
     for row, model in zip(axes, models, strict=True):
-        ax, ax_gap, ax_half = row
+        ax, ax_alpha, ax_gap, ax_half = row
         group = table[table["model"] == model]
         spec = group.iloc[0]
         kappas = np.geomspace(group["kappa"].min(), group["kappa"].max(), 30)
+        alphas = np.geomspace(group["alpha"].min(), group["alpha"].max(), 40)
+        _, glm_rows = theory_curve(
+            spec["activation"], int(spec["depth"]), spec["readout"], spec["noise"], alphas
+        )
+        ax_alpha.plot(alphas, [r["error"] for r in glm_rows], "-", color="0.3", lw=1, label="GLM prediction")
         for i, width in enumerate(widths):
             part = group[group["width"] == width].sort_values("kappa")
             if part.empty:
@@ -240,13 +257,14 @@ def quadratic_regime_figure(table: pd.DataFrame, palette: str):
                 spec["activation"], int(spec["depth"]), spec["readout"], spec["noise"], kappas * width
             )
             ax.plot(kappas, [r["error"] for r in rows], "--", color=colour, lw=1)
-            for axis, centre, se in (
-                (ax, part["deep_error"], part["deep_error_se"]),
-                (ax_gap, part["gap"], part["gap_se"]),
-                (ax_half, part["halves_difference"], part["halves_difference_se"]),
+            for axis, x, centre, se in (
+                (ax, part["kappa"], part["deep_error"], part["deep_error_se"]),
+                (ax_alpha, part["alpha"], part["deep_error"], part["deep_error_se"]),
+                (ax_gap, part["kappa"], part["gap"], part["gap_se"]),
+                (ax_half, part["kappa"], part["halves_difference"], part["halves_difference_se"]),
             ):
                 axis.errorbar(
-                    part["kappa"],
+                    x,
                     centre,
                     yerr=SE_FACTOR * se.fillna(0),
                     fmt=marker + "-",
@@ -255,11 +273,13 @@ def quadratic_regime_figure(table: pd.DataFrame, palette: str):
                     capsize=2,
                     label=f"d0 = {width}",
                 )
-        ax.axhline(spec["gamma0"], color="0.3", lw=1, ls=":", label="GLM floor γ0 (α → ∞)")
+        for axis in (ax, ax_alpha):
+            axis.axhline(spec["gamma0"], color="0.3", lw=1, ls=":", label="GLM floor γ0 (α → ∞)")
+            axis.set_yscale("log")
+            axis.set_ylabel("test error (corrected)")
         ax.plot([], [], "--", color="0.5", lw=1, label="GLM prediction at α = κ d0")
-        ax.set_yscale("log")
-        ax.set_ylabel("test error (corrected)")
         ax.set_title(f"{model}: deep posterior vs the GLM prediction", fontsize=9)
+        ax_alpha.set_title("the same errors against α = n/d0", fontsize=9)
         ax_gap.axhline(0, color="0.3", lw=0.8)
         ax_gap.set_ylabel("GLM prediction − deep error")
         ax_gap.set_title("gap (collapse in κ: n ∝ d0² scale)", fontsize=9)
@@ -269,9 +289,11 @@ def quadratic_regime_figure(table: pd.DataFrame, palette: str):
         for axis in row:
             axis.set_xscale("log")
             _plain_log_ticks(axis.xaxis)
-            axis.xaxis.set_major_locator(mticker.FixedLocator(sorted(group["kappa"].unique())))
-            axis.set_xlabel("κ = n / d0²")
             axis.legend(fontsize=7)
+        for axis in (ax, ax_gap, ax_half):
+            axis.xaxis.set_major_locator(mticker.FixedLocator(_distinct_ticks(group["kappa"])))
+            axis.set_xlabel("κ = n / d0²")
+        ax_alpha.set_xlabel("α = n/d0")
     return fig
 
 
