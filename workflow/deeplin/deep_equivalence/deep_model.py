@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -36,8 +36,7 @@ class DeepPosterior:
         self.phi_with_derivative = get_activation(activation).torch_with_derivative
         self._tanh = activation == "tanh"  # φ′ = 1 − φ²: the gradient forms the slope from the value
         self._buffers: dict[tuple, torch.Tensor] = {}  # the CPU gradient's scratch (see `_buffer`)
-        self._parts_of: torch.Tensor | None = None  # the θ whose views `_parts` keeps
-        self._cached_parts: list[torch.Tensor] = []
+        self._kept_views: dict[str, tuple[torch.Tensor, list[torch.Tensor]]] = {}  # see `_parts`
         self.readout = get_readout(readout)
         if noise <= 0:
             raise ValueError(f"the deep posterior needs noise > 0, got {noise}")
@@ -73,9 +72,15 @@ class DeepPosterior:
         return layer
 
     def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n)."""
-        a = self.unflatten(theta)[-1]
-        return torch.matmul(self.features(theta, x), a.unsqueeze(-1)).squeeze(-1)
+        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n), in the gradient's transposed layout
+        T_l = φ(s_{l−1} W_l T_{l−1}) (C, d_l, n), T_0 = Xᵀ, h = s_L aᵀT_L (batched products over chains,
+        fewer kernels than `features`)."""
+        *weights, a = self.unflatten(theta)
+        layer = x.T.contiguous().expand(theta.shape[0], -1, -1)  # (C, d0, n), shared by the chains
+        for w, scale in zip(weights, [1.0, *self._scales[:-1]], strict=True):
+            product = torch.bmm(w, layer)
+            layer = self.phi(product if scale == 1.0 else product * scale)
+        return torch.bmm(a.unsqueeze(1), layer).squeeze(1) * self._scales[-1]
 
     def potential(self, theta: torch.Tensor) -> torch.Tensor:
         """U(θ) per chain: negative log likelihood plus ½‖θ‖² (docs/deep_equivalence.md, 'Sampler design')."""
@@ -88,8 +93,10 @@ class DeepPosterior:
             nll = (self.y_train - self.readout.torch_fn(h)).square().sum(-1) / (2.0 * self.noise)
         return nll + 0.5 * theta.square().sum(-1)
 
-    def potential_and_grad(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """U(θ) and ∇U(θ) per chain by a hand-written backward pass (no autograd graph per leapfrog step).
+    def potential_and_grad(
+        self, theta: torch.Tensor, need_potential: bool = True, out: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """U(θ) (None unless `need_potential`) and ∇U(θ) per chain by a hand-written backward pass (no autograd graph per leapfrog step).
 
         Chain rule through the teacher's network, in the transposed layout Zᵀ_l = W_l Xᵀ_{l−1} (C, d_l, n),
         with T_l = φ(Z_l), X_l = s_l T_l, s_l = 1/√d_l, h = X_L a and ∂U/∂h = c·r (`_likelihood`):
@@ -103,11 +110,16 @@ class DeepPosterior:
         On the CPU the (C, d_l, n) temporaries live in buffers kept between calls (`_buffer`): at L = 1 a
         call runs about 15 kernels and allocates only its two results. θ must not require grad (the
         kernels write into `out=` buffers, which autograd refuses); the sampler calls it under no_grad.
+        A leapfrog trajectory needs U only at its end and the inner steps' ∇U only until the next one: its
+        inner steps pass ``need_potential=False`` (skipping two reductions) and one reused `out` buffer
+        (`inner_steps`, deeplin.hmc.integrators).
         """
         chains, n = theta.shape[0], self.x_train.shape[0]
-        *weights, a, a_column = self._parts(theta)
-        grad = torch.empty_like(theta)
-        *grad_weights, grad_a = self._views(grad, columns=False)
+        *weights, a, a_column = self._parts("theta", theta)
+        grad = torch.empty_like(theta) if out is None else out
+        *grad_weights, grad_a = (
+            self._views(grad, columns=False) if out is None else self._parts("grad", grad)[:-1]
+        )
         depth, tanh = len(weights), self._tanh
         values, slopes = [], []  # T_l = φ(Z_l) and φ′(Z_l) (None for tanh: formed from T_l): (C, d_l, n)
         for index in range(depth):
@@ -160,7 +172,11 @@ class DeepPosterior:
                 else:
                     local = below.mul_(slopes[index - 1])
                 factor = 1.0
-        return torch.add(nll, torch.linalg.vecdot(theta, theta), alpha=0.5), grad
+        if not need_potential:
+            return None, grad
+        return torch.add(nll(), torch.linalg.vecdot(theta, theta), alpha=0.5), grad
+
+    potential_and_grad.inner_steps = True  # type: ignore[attr-defined]
 
     def _views(self, flat: torch.Tensor, columns: bool) -> list[torch.Tensor]:
         """`unflatten` by one as_strided view per block (a split and reshapes cost more kernel launches),
@@ -178,15 +194,18 @@ class DeepPosterior:
             )
         return views
 
-    def _parts(self, theta: torch.Tensor) -> list[torch.Tensor]:
-        """`_views(θ, columns=True)`, kept for the θ of the previous call: a leapfrog trajectory updates one
-        θ tensor in place, so its views stay valid (CPU only; elsewhere they are rebuilt)."""
-        if theta.device.type == "cpu" and self._parts_of is theta:
-            return self._cached_parts
-        parts = self._views(theta, columns=True)
-        if theta.device.type == "cpu":
-            self._parts_of, self._cached_parts = theta, parts
-        return parts
+    def _parts(self, role: str, flat: torch.Tensor) -> list[torch.Tensor]:
+        """`_views(flat, columns=True)`, kept for the last tensor of each role ("theta", "grad"): a leapfrog
+        trajectory updates one θ in place and may pass one `out` buffer, so their views stay valid (CPU
+        only; elsewhere they are rebuilt)."""
+        if flat.device.type != "cpu":
+            return self._views(flat, columns=True)
+        kept = self._kept_views.get(role)
+        if kept is not None and kept[0] is flat:
+            return kept[1]
+        views = self._views(flat, columns=True)
+        self._kept_views[role] = (flat, views)
+        return views
 
     def _inputs(self, chains: int) -> torch.Tensor:
         """Xᵀ (d0, n) broadcast to (C, d0, n) without copying."""
@@ -208,8 +227,9 @@ class DeepPosterior:
             buffer = self._buffers[key] = like.new_empty(shape)
         return buffer
 
-    def _likelihood(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
-        """(−Σ_μ log P_out(Y_μ | h_μ), r, c) per chain at h = s_L·raw, with ∂U/∂h = c·r.
+    def _likelihood(self, raw: torch.Tensor) -> tuple[Callable[[], torch.Tensor], torch.Tensor, float]:
+        """(() ↦ −Σ_μ log P_out(Y_μ | h_μ), r, c) per chain at h = s_L·raw, with ∂U/∂h = c·r (the negative
+        log likelihood on demand: a trajectory's inner steps do not need it).
 
         For the linear readout r = (h − y)/√(2Δ), so that the negative log likelihood is r·r and
         c = √(2/Δ): one kernel forms r, and the scalars go into the gradient's later kernels.
@@ -221,9 +241,9 @@ class DeepPosterior:
                 alpha=self._scales[-1] / math.sqrt(2.0 * self.noise),
                 out=self._buffer("r", raw.shape, raw),
             )
-            return torch.linalg.vecdot(r, r), r, math.sqrt(2.0 / self.noise)
+            return lambda: torch.linalg.vecdot(r, r), r, math.sqrt(2.0 / self.noise)
         nll, slope = self._likelihood_and_slope(raw * self._scales[-1])
-        return nll, slope, 1.0
+        return lambda: nll, slope, 1.0
 
     def _likelihood_and_slope(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """−Σ_μ log P_out(Y_μ | h_μ) per chain and its derivative in h (the readouts' likelihoods)."""
