@@ -60,3 +60,16 @@ def test_analytic_gradient_with_buffers_reused_across_calls(depth: int) -> None:
         assert torch.allclose(grad, expected_grad, rtol=1e-10, atol=1e-10)
     # earlier results are not overwritten by later calls (they are no scratch buffers)
     assert torch.equal(first_potential, kept[0]) and torch.equal(first_grad, kept[1])
+
+
+def test_inner_step_call_skips_the_potential_and_fills_out() -> None:
+    """need_potential=False, out=buffer (a leapfrog's inner steps) gives the same ∇U, bit for bit, in out."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((10, 5)) / np.sqrt(5)
+    posterior = DeepPosterior(x, rng.standard_normal(10), [5, 4, 3], "tanh", "linear", noise=0.4)
+    assert posterior.potential_and_grad.inner_steps is True
+    theta = torch.randn(3, posterior.dim, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    _, expected = posterior.potential_and_grad(theta)
+    out = torch.empty_like(theta)
+    potential, grad = posterior.potential_and_grad(theta, need_potential=False, out=out)
+    assert potential is None and grad is out and torch.equal(grad, expected)

@@ -104,8 +104,8 @@ class DeepPosterior:
         to the smaller d_L × d_{L−1} products, not to the d_L × n one), ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1},
         ∂U/∂Zᵀ_{l−1} = s_{l−1} (W_lᵀ ∂U/∂Zᵀ_l) ⊙ φ′(Z_{l−1}), plus θ from the N(0, I) prior. The inputs are
         shared by all chains, so the first layer's weight gradient is one GEMM over C·d_1 rows. For tanh,
-        φ′ = 1 − T² is formed from T in the backward pass (P = T ⊙ G, then G − T ⊙ P), which also gives
-        T_Lᵀ r = Σ_μ P without a matrix-vector product. Equal to autograd of `potential` (tests).
+        φ′ = 1 − T² is formed from T in the backward pass: r − T_L² ⊙ r over T_L's buffer once T_Lᵀ r is
+        done, and M − T_l ⊙ (T_l ⊙ M) below. Equal to autograd of `potential` (tests).
 
         On the CPU the (C, d_l, n) temporaries live in buffers kept between calls (`_buffer`): at L = 1 a
         call runs about 15 kernels and allocates only its two results. θ must not require grad (the
@@ -135,12 +135,15 @@ class DeepPosterior:
         nll, r, c = self._likelihood(torch.bmm(a.unsqueeze(1), values[-1], out=h).view(chains, n))
         r = r.view(chains, 1, n)
         factor = self._scales[-1] * c  # ∂U/∂h = c r, and h = s_L aᵀT_L
-        if tanh:  # P = T_L ⊙ r; T_Lᵀ r = Σ_μ P; r ⊙ φ′(Z_L) = r − T_L ⊙ P, in P's buffer
-            local = torch.mul(values[-1], r, out=self._buffer("local", values[-1].shape, theta))
-            torch.add(
-                a, torch.sum(local, -1, out=self._buffer("sum", a.shape, theta)), alpha=factor, out=grad_a
+        if (
+            tanh
+        ):  # rᵀT_Lᵀ by a batched product; then r ⊙ (1 − T_L²) = r − T_L² ⊙ r over T_L (not needed after)
+            readout = torch.bmm(
+                r, values[-1].transpose(1, 2), out=self._buffer("readout", (chains, 1, a.shape[1]), theta)
             )
-            torch.addcmul(r, values[-1], local, value=-1.0, out=local)
+            torch.add(a, readout.view(a.shape), alpha=factor, out=grad_a)
+            local = values[-1].mul_(values[-1])  # (square_ dispatches to a slower pow_)
+            torch.addcmul(r, local, r, value=-1.0, out=local)
         else:  # broadcast for activations whose slope is a constant
             torch.add(a, torch.bmm(values[-1], r.transpose(1, 2)).squeeze(-1), alpha=factor, out=grad_a)
             local = torch.broadcast_to(slopes[-1] * r, values[-1].shape).contiguous()
