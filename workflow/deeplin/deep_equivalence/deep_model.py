@@ -65,22 +65,24 @@ class DeepPosterior:
         return torch.as_tensor(flat, dtype=self.dtype, device=self.device)
 
     def features(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """X⁽ᴸ⁾ for every chain and input: (C, n, d_L), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher."""
-        layer = x.unsqueeze(0)  # (1, n, d0), broadcast over chains
-        for w, scale in zip(self.unflatten(theta)[:-1], self._scales, strict=True):
-            layer = self.phi(torch.matmul(layer, w.transpose(1, 2))) * scale
-        return layer
+        """X⁽ᴸ⁾ for every chain and input: (C, n, d_L), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher (a
+        transposed view of `_last_layer`'s (C, d_L, n) values)."""
+        return (self._last_layer(theta, x) * self._scales[-1]).transpose(1, 2)
 
     def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n), in the gradient's transposed layout
-        T_l = φ(s_{l−1} W_l T_{l−1}) (C, d_l, n), T_0 = Xᵀ, h = s_L aᵀT_L (batched products over chains,
-        fewer kernels than `features`)."""
-        *weights, a = self.unflatten(theta)
+        """h = aᵀX⁽ᴸ⁾ = s_L aᵀT_L for every chain and input: (C, n)."""
+        a = self.unflatten(theta)[-1]
+        return torch.bmm(a.unsqueeze(1), self._last_layer(theta, x)).squeeze(1) * self._scales[-1]
+
+    def _last_layer(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """T_L for every chain and input, (C, d_L, n), in the gradient's transposed layout
+        T_l = φ(s_{l−1} W_l T_{l−1}), T_0 = Xᵀ, s_0 = 1: batched products over the chains, fewer kernels
+        than the (C, n, d_l) layout's broadcast products."""
         layer = x.T.contiguous().expand(theta.shape[0], -1, -1)  # (C, d0, n), shared by the chains
-        for w, scale in zip(weights, [1.0, *self._scales[:-1]], strict=True):
+        for w, scale in zip(self.unflatten(theta)[:-1], [1.0, *self._scales[:-1]], strict=True):
             product = torch.bmm(w, layer)
             layer = self.phi(product if scale == 1.0 else product * scale)
-        return torch.bmm(a.unsqueeze(1), layer).squeeze(1) * self._scales[-1]
+        return layer
 
     def potential(self, theta: torch.Tensor) -> torch.Tensor:
         """U(θ) per chain: negative log likelihood plus ½‖θ‖² (docs/deep_equivalence.md, 'Sampler design')."""
