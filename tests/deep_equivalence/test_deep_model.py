@@ -40,3 +40,36 @@ def test_analytic_gradient_in_float32_and_extreme_probit_margins() -> None:
     single = DeepPosterior(x, y, [5, 4], "tanh", "sign", noise=1e-4, dtype=torch.float32)
     grad32 = single.potential_and_grad(theta.float())[1]
     assert torch.allclose(grad32.double(), grad, rtol=1e-3, atol=1e-3 * float(grad.abs().max()))
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_analytic_gradient_with_buffers_reused_across_calls(depth: int) -> None:
+    """The CPU scratch buffers and the views kept for the last θ give fresh, correct results every call:
+    θ changed in place between calls (as a leapfrog trajectory does), a new θ, a new chain count."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((13, 6)) / np.sqrt(6)
+    posterior = DeepPosterior(x, rng.standard_normal(13), [6, 5, 4][: depth + 1], "tanh", "linear", noise=0.2)
+    reference = autograd_potential_and_grad(posterior.potential)
+    theta = torch.randn(4, posterior.dim, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    first_potential, first_grad = posterior.potential_and_grad(theta)
+    kept = first_potential.clone(), first_grad.clone()
+    for candidate in (theta.mul_(0.5), theta, torch.randn(3, posterior.dim, dtype=torch.float64)):
+        potential, grad = posterior.potential_and_grad(candidate)
+        expected_potential, expected_grad = reference(candidate)
+        assert torch.allclose(potential, expected_potential, rtol=1e-12, atol=1e-12)
+        assert torch.allclose(grad, expected_grad, rtol=1e-10, atol=1e-10)
+    # earlier results are not overwritten by later calls (they are no scratch buffers)
+    assert torch.equal(first_potential, kept[0]) and torch.equal(first_grad, kept[1])
+
+
+def test_inner_step_call_skips_the_potential_and_fills_out() -> None:
+    """need_potential=False, out=buffer (a leapfrog's inner steps) gives the same ∇U, bit for bit, in out."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((10, 5)) / np.sqrt(5)
+    posterior = DeepPosterior(x, rng.standard_normal(10), [5, 4, 3], "tanh", "linear", noise=0.4)
+    assert posterior.potential_and_grad.inner_steps is True
+    theta = torch.randn(3, posterior.dim, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    _, expected = posterior.potential_and_grad(theta)
+    out = torch.empty_like(theta)
+    potential, grad = posterior.potential_and_grad(theta, need_potential=False, out=out)
+    assert potential is None and grad is out and torch.equal(grad, expected)

@@ -110,3 +110,29 @@ def test_cuda_graph_leapfrog_equals_the_static_one_on_gpu() -> None:
         ):
             assert torch.allclose(a, b, rtol=1e-12, atol=1e-12)
     assert graph.graph is not None
+
+
+def test_leapfrog_inner_steps_skip_the_potential_with_identical_numbers():
+    """A function marked inner_steps gets need_potential=False and one reused out buffer on every step but
+    the last; the trajectory is bitwise that of the plain calls, and the returned ∇U is no such buffer."""
+    calls: list[tuple[bool, int | None]] = []
+
+    def marked(theta: torch.Tensor, need_potential: bool = True, out: torch.Tensor | None = None):
+        calls.append((need_potential, None if out is None else out.data_ptr()))
+        potential, grad = anharmonic_potential_and_grad(theta)
+        if out is not None:
+            grad = out.copy_(grad)
+        return (potential if need_potential else None), grad
+
+    marked.inner_steps = True
+    gen = torch.Generator().manual_seed(4)
+    theta0, p0 = (torch.randn(3, 6, generator=gen, dtype=torch.float64) for _ in range(2))
+    step, inv_mass = torch.full((3,), 0.05, dtype=torch.float64), torch.ones(3, 6, dtype=torch.float64)
+    _, g0 = anharmonic_potential_and_grad(theta0)
+    plain = leapfrog(theta0, p0, g0, step, inv_mass, 7, anharmonic_potential_and_grad)
+    fast = leapfrog(theta0, p0, g0, step, inv_mass, 7, marked)
+    for a, b in zip(plain, fast, strict=True):
+        assert torch.equal(a, b)
+    assert [need for need, _ in calls] == [False] * 6 + [True]
+    assert len({ptr for _, ptr in calls[:-1]}) == 1 and calls[-1][1] is None
+    assert fast[3].data_ptr() != calls[0][1]

@@ -9,22 +9,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 from ..activations import get_activation, get_readout
-
-
-def _tanh_in_place(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(tanh z, 1 − tanh² z), overwriting z with tanh z: two passes over the (C, d, n) block."""
-    value = z.tanh_()
-    return value, torch.addcmul(value.new_ones(()), value, value, value=-1.0)
-
-
-# Activations with a faster (value, slope) pair that may overwrite its argument; others use the registry's.
-_IN_PLACE_PAIRS = {"tanh": _tanh_in_place}
 
 
 class DeepPosterior:
@@ -44,7 +34,9 @@ class DeepPosterior:
         self.widths = [int(w) for w in widths]  # d0, d1, …, dL
         self.phi = get_activation(activation).torch_fn
         self.phi_with_derivative = get_activation(activation).torch_with_derivative
-        self._pair = _IN_PLACE_PAIRS.get(activation, self.phi_with_derivative)
+        self._tanh = activation == "tanh"  # φ′ = 1 − φ²: the gradient forms the slope from the value
+        self._buffers: dict[tuple, torch.Tensor] = {}  # the CPU gradient's scratch (see `_buffer`)
+        self._kept_views: dict[str, tuple[torch.Tensor, list[torch.Tensor]]] = {}  # see `_parts`
         self.readout = get_readout(readout)
         if noise <= 0:
             raise ValueError(f"the deep posterior needs noise > 0, got {noise}")
@@ -58,6 +50,9 @@ class DeepPosterior:
         self.sizes = [math.prod(s) for s in self.shapes]
         self.dim = sum(self.sizes)
         self._scales = [1.0 / math.sqrt(shape[0]) for shape in self.shapes[:-1]]
+        self._offsets = [sum(self.sizes[:i]) for i in range(len(self.sizes))]
+        self._y_scaled = -self.y_train / math.sqrt(2.0 * self.noise)  # −y/√(2Δ), for `_likelihood`
+        self._expanded = self.x_train_t.expand(0, -1, -1)
 
     def unflatten(self, theta: torch.Tensor) -> list[torch.Tensor]:
         """Views (C, d_l, d_{l−1}) for each W_l and (C, d_L) for a."""
@@ -70,16 +65,24 @@ class DeepPosterior:
         return torch.as_tensor(flat, dtype=self.dtype, device=self.device)
 
     def features(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """X⁽ᴸ⁾ for every chain and input: (C, n, d_L), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher."""
-        layer = x.unsqueeze(0)  # (1, n, d0), broadcast over chains
-        for w, scale in zip(self.unflatten(theta)[:-1], self._scales, strict=True):
-            layer = self.phi(torch.matmul(layer, w.transpose(1, 2))) * scale
-        return layer
+        """X⁽ᴸ⁾ for every chain and input: (C, n, d_L), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher (a
+        transposed view of `_last_layer`'s (C, d_L, n) values)."""
+        return (self._last_layer(theta, x) * self._scales[-1]).transpose(1, 2)
 
     def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """h = aᵀX⁽ᴸ⁾ for every chain and input: (C, n)."""
+        """h = aᵀX⁽ᴸ⁾ = s_L aᵀT_L for every chain and input: (C, n)."""
         a = self.unflatten(theta)[-1]
-        return torch.matmul(self.features(theta, x), a.unsqueeze(-1)).squeeze(-1)
+        return torch.bmm(a.unsqueeze(1), self._last_layer(theta, x)).squeeze(1) * self._scales[-1]
+
+    def _last_layer(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """T_L for every chain and input, (C, d_L, n), in the gradient's transposed layout
+        T_l = φ(s_{l−1} W_l T_{l−1}), T_0 = Xᵀ, s_0 = 1: batched products over the chains, fewer kernels
+        than the (C, n, d_l) layout's broadcast products."""
+        layer = x.T.contiguous().expand(theta.shape[0], -1, -1)  # (C, d0, n), shared by the chains
+        for w, scale in zip(self.unflatten(theta)[:-1], [1.0, *self._scales[:-1]], strict=True):
+            product = torch.bmm(w, layer)
+            layer = self.phi(product if scale == 1.0 else product * scale)
+        return layer
 
     def potential(self, theta: torch.Tensor) -> torch.Tensor:
         """U(θ) per chain: negative log likelihood plus ½‖θ‖² (docs/deep_equivalence.md, 'Sampler design')."""
@@ -92,54 +95,160 @@ class DeepPosterior:
             nll = (self.y_train - self.readout.torch_fn(h)).square().sum(-1) / (2.0 * self.noise)
         return nll + 0.5 * theta.square().sum(-1)
 
-    def potential_and_grad(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """U(θ) and ∇U(θ) per chain by a hand-written backward pass (no autograd graph per leapfrog step).
+    def potential_and_grad(
+        self, theta: torch.Tensor, need_potential: bool = True, out: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """U(θ) (None unless `need_potential`) and ∇U(θ) per chain by a hand-written backward pass (no autograd graph per leapfrog step).
 
         Chain rule through the teacher's network, in the transposed layout Zᵀ_l = W_l Xᵀ_{l−1} (C, d_l, n),
-        with T_l = φ(Z_l), X_l = s_l T_l, s_l = 1/√d_l, h = X_L a:
-        ∂U/∂a = s_L T_Lᵀ g_h, ∂U/∂Zᵀ_L = s_L diag(a) (g_h ⊙ φ′(Z_L)) (the diagonal applied to the smaller
-        d_L × d_{L−1} products, not to the d_L × n one), ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1},
+        with T_l = φ(Z_l), X_l = s_l T_l, s_l = 1/√d_l, h = X_L a and ∂U/∂h = c·r (`_likelihood`):
+        ∂U/∂a = s_L c T_Lᵀ r, ∂U/∂Zᵀ_L = s_L c diag(a) (r ⊙ φ′(Z_L)) (the diagonal and the scalars applied
+        to the smaller d_L × d_{L−1} products, not to the d_L × n one), ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1},
         ∂U/∂Zᵀ_{l−1} = s_{l−1} (W_lᵀ ∂U/∂Zᵀ_l) ⊙ φ′(Z_{l−1}), plus θ from the N(0, I) prior. The inputs are
-        shared by all chains, so the first layer's weight gradient is one GEMM over C·d_1 rows. Equal to
-        autograd of `potential` (tests).
+        shared by all chains, so the first layer's weight gradient is one GEMM over C·d_1 rows. For tanh,
+        φ′ = 1 − T² is formed from T in the backward pass: r − T_L² ⊙ r over T_L's buffer once T_Lᵀ r is
+        done, and M − T_l ⊙ (T_l ⊙ M) below. Equal to autograd of `potential` (tests).
+
+        On the CPU the (C, d_l, n) temporaries live in buffers kept between calls (`_buffer`): at L = 1 a
+        call runs about 15 kernels and allocates only its two results. θ must not require grad (the
+        kernels write into `out=` buffers, which autograd refuses); the sampler calls it under no_grad.
+        A leapfrog trajectory needs U only at its end and the inner steps' ∇U only until the next one: its
+        inner steps pass ``need_potential=False`` (skipping two reductions) and one reused `out` buffer
+        (`inner_steps`, deeplin.hmc.integrators).
         """
-        chains = theta.shape[0]
-        *weights, a = self.unflatten(theta)
-        depth = len(weights)
-        values, slopes = [], []  # T_l = φ(Z_l), φ′(Z_l): (C, d_l, n)
+        chains, n = theta.shape[0], self.x_train.shape[0]
+        *weights, a, a_column = self._parts("theta", theta)
+        grad = torch.empty_like(theta) if out is None else out
+        *grad_weights, grad_a = (
+            self._views(grad, columns=False) if out is None else self._parts("grad", grad)[:-1]
+        )
+        depth, tanh = len(weights), self._tanh
+        values, slopes = [], []  # T_l = φ(Z_l) and φ′(Z_l) (None for tanh: formed from T_l): (C, d_l, n)
         for index in range(depth):
+            z = self._buffer(f"z{index}", (chains, self.widths[index + 1], n), theta)
             if index:
-                z = torch.bmm(weights[index], values[-1]).mul_(self._scales[index - 1])
+                torch.bmm(weights[index], values[-1], out=z).mul_(self._scales[index - 1])
             else:  # the inputs broadcast over chains (a batched product without copying W_1)
-                z = torch.bmm(weights[0], self.x_train_t.expand(chains, -1, -1))
-            value, slope = self._pair(z)
+                torch.bmm(weights[0], self._inputs(chains), out=z)
+            value, slope = (z.tanh_(), None) if tanh else self.phi_with_derivative(z)
             values.append(value)
             slopes.append(slope)
-        scale = self._scales[-1]
-        h = torch.bmm(a.unsqueeze(1), values[-1]).squeeze(1).mul_(scale)  # (C, n)
-        nll, grad_h = self._likelihood_and_slope(h)
-        grad = theta.clone()  # the prior's term; the likelihood's is added block by block
-        *grad_weights, grad_a = self.unflatten(grad)
-        grad_a.add_(torch.bmm(values[-1], grad_h.unsqueeze(-1)).squeeze(-1), alpha=scale)
-        row = (a * scale).unsqueeze(-1)  # s_L a: (C, d_L, 1)
-        # g_h ⊙ φ′(Z_L), without diag(s_L a); broadcast for activations whose slope is a constant
-        local = torch.broadcast_to(slopes[-1] * grad_h.unsqueeze(1), values[-1].shape)
+        h = self._buffer("h", (chains, 1, n), theta)  # aᵀT_L, without s_L (folded into the likelihood)
+        nll, r, c = self._likelihood(torch.bmm(a.unsqueeze(1), values[-1], out=h).view(chains, n))
+        r = r.view(chains, 1, n)
+        factor = self._scales[-1] * c  # ∂U/∂h = c r, and h = s_L aᵀT_L
+        if (
+            tanh
+        ):  # rᵀT_Lᵀ by a batched product; then r ⊙ (1 − T_L²) = r − T_L² ⊙ r over T_L (not needed after)
+            readout = torch.bmm(
+                r, values[-1].transpose(1, 2), out=self._buffer("readout", (chains, 1, a.shape[1]), theta)
+            )
+            torch.add(a, readout.view(a.shape), alpha=factor, out=grad_a)
+            local = values[-1].mul_(values[-1])  # (square_ dispatches to a slower pow_)
+            torch.addcmul(r, local, r, value=-1.0, out=local)
+        else:  # broadcast for activations whose slope is a constant
+            torch.add(a, torch.bmm(values[-1], r.transpose(1, 2)).squeeze(-1), alpha=factor, out=grad_a)
+            local = torch.broadcast_to(slopes[-1] * r, values[-1].shape).contiguous()
         for index in range(depth - 1, -1, -1):
-            below = self.x_train if index == 0 else values[index - 1].transpose(1, 2)
-            alpha = 1.0 if index == 0 else self._scales[index - 1]
-            if index == 0:
-                product = torch.mm(local.reshape(-1, local.shape[-1]), below).view_as(grad_weights[0])
+            rows, cols = self.shapes[index]
+            product = self._buffer(f"product{index}", (chains, rows, cols), theta)
+            if index == 0:  # one GEMM over the C·d_1 rows: the inputs are shared
+                torch.mm(local.view(chains * rows, n), self.x_train, out=product.view(chains * rows, cols))
             else:
-                product = torch.bmm(local, below).mul_(alpha)
-            if row is not None:
-                product.mul_(row)
-            grad_weights[index].add_(product)
-            if index:
-                w = weights[index] if row is None else weights[index] * row
-                local = torch.bmm(w.transpose(1, 2), local).mul_(self._scales[index - 1])
-                local.mul_(slopes[index - 1])
-                row = None
-        return nll + 0.5 * torch.linalg.vecdot(theta, theta), grad
+                torch.bmm(local, values[index - 1].transpose(1, 2), out=product)
+            if index == depth - 1:  # the last layer: diag(s_L c a) and, below the first, s_{l−1}
+                scale = factor * (self._scales[index - 1] if index else 1.0)
+                torch.addcmul(weights[index], product, a_column, value=scale, out=grad_weights[index])
+            else:
+                scale = self._scales[index - 1] if index else 1.0
+                torch.add(weights[index], product, alpha=scale, out=grad_weights[index])
+            if index:  # ∂U/∂Zᵀ_{l−1} up to the scalars folded above: Wᵀ G (diag(a) G for the last layer)
+                w = weights[index] * a_column if index == depth - 1 else weights[index]
+                below = self._buffer(f"below{index}", values[index - 1].shape, theta)
+                torch.bmm(w.transpose(1, 2), local, out=below)
+                below.mul_(
+                    factor * self._scales[index - 1] if index == depth - 1 else self._scales[index - 1]
+                )
+                if tanh:  # M ⊙ (1 − T²) = M − T ⊙ (T ⊙ M)
+                    local = torch.mul(
+                        values[index - 1], below, out=self._buffer(f"local{index}", below.shape, theta)
+                    )
+                    torch.addcmul(below, values[index - 1], local, value=-1.0, out=local)
+                else:
+                    local = below.mul_(slopes[index - 1])
+                factor = 1.0
+        if not need_potential:
+            return None, grad
+        return torch.add(nll(), torch.linalg.vecdot(theta, theta), alpha=0.5), grad
+
+    potential_and_grad.inner_steps = True  # type: ignore[attr-defined]
+
+    def _views(self, flat: torch.Tensor, columns: bool) -> list[torch.Tensor]:
+        """`unflatten` by one as_strided view per block (a split and reshapes cost more kernel launches),
+        plus a as a column (C, d_L, 1) if `columns`."""
+        if flat.stride(-1) != 1:
+            parts = self.unflatten(flat)
+            return [*parts, parts[-1].unsqueeze(-1)] if columns else parts
+        row, base, views = flat.stride(0), flat.storage_offset(), []
+        for shape, offset in zip(self.shapes, self._offsets, strict=True):
+            strides = (row, shape[1], 1) if len(shape) == 2 else (row, 1)
+            views.append(flat.as_strided((flat.shape[0], *shape), strides, base + offset))
+        if columns:
+            views.append(
+                flat.as_strided((flat.shape[0], self.shapes[-1][0], 1), (row, 1, 1), base + self._offsets[-1])
+            )
+        return views
+
+    def _parts(self, role: str, flat: torch.Tensor) -> list[torch.Tensor]:
+        """`_views(flat, columns=True)`, kept for the last tensor of each role ("theta", "grad"): a leapfrog
+        trajectory updates one θ in place and may pass one `out` buffer, so their views stay valid (CPU
+        only; elsewhere they are rebuilt)."""
+        if flat.device.type != "cpu":
+            return self._views(flat, columns=True)
+        kept = self._kept_views.get(role)
+        if kept is not None and kept[0] is flat:
+            return kept[1]
+        views = self._views(flat, columns=True)
+        self._kept_views[role] = (flat, views)
+        return views
+
+    def _inputs(self, chains: int) -> torch.Tensor:
+        """Xᵀ (d0, n) broadcast to (C, d0, n) without copying."""
+        if self._expanded.shape[0] != chains:
+            self._expanded = self.x_train_t.expand(chains, -1, -1)
+        return self._expanded
+
+    def _buffer(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        """A scratch tensor of `shape` like `like`: kept between calls on the CPU, fresh elsewhere.
+
+        Reusing CPU buffers saves the allocator's work and keeps them warm in cache. On CUDA a fresh
+        `empty` is what graph capture wants: the graph's private pool fixes the addresses.
+        """
+        if like.device.type != "cpu":
+            return like.new_empty(shape)
+        key = (name, shape, like.dtype)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = like.new_empty(shape)
+        return buffer
+
+    def _likelihood(self, raw: torch.Tensor) -> tuple[Callable[[], torch.Tensor], torch.Tensor, float]:
+        """(() ↦ −Σ_μ log P_out(Y_μ | h_μ), r, c) per chain at h = s_L·raw, with ∂U/∂h = c·r (the negative
+        log likelihood on demand: a trajectory's inner steps do not need it).
+
+        For the linear readout r = (h − y)/√(2Δ), so that the negative log likelihood is r·r and
+        c = √(2/Δ): one kernel forms r, and the scalars go into the gradient's later kernels.
+        """
+        if self.readout.name == "linear":
+            r = torch.add(
+                self._y_scaled,
+                raw,
+                alpha=self._scales[-1] / math.sqrt(2.0 * self.noise),
+                out=self._buffer("r", raw.shape, raw),
+            )
+            return lambda: torch.linalg.vecdot(r, r), r, math.sqrt(2.0 / self.noise)
+        nll, slope = self._likelihood_and_slope(raw * self._scales[-1])
+        return lambda: nll, slope, 1.0
 
     def _likelihood_and_slope(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """−Σ_μ log P_out(Y_μ | h_μ) per chain and its derivative in h (the readouts' likelihoods)."""

@@ -55,7 +55,10 @@ def leapfrog(
     """n_steps leapfrog steps for every chain from (θ, p) with ∇U(θ) = grad; returns (θ, p, U, ∇U) at the end.
 
     The inputs are not modified. `potential_and_grad_fn` must not keep a reference to its argument, which
-    is updated in place between calls.
+    is updated in place between calls. A function marked ``inner_steps = True`` (the deep posterior's
+    analytic gradient) is called on every step but the last with ``need_potential=False, out=buffer``: only
+    the end point's U enters the Metropolis test, and an inner step's ∇U is needed only until the next
+    step, so they skip U's reductions and write into one buffer (the same numbers, bit for bit).
     """
     if n_steps < 1:
         raise ValueError("n_steps must be >= 1")
@@ -64,13 +67,16 @@ def leapfrog(
     drift = eps * inv_mass  # dθ = ε M⁻¹ p
     theta = position.clone()
     p = momentum - half_eps * grad
-    potential = grad  # placeholder, overwritten in the first step
+    inner = {}
+    if getattr(potential_and_grad_fn, "inner_steps", False) and n_steps > 1:
+        inner = {"need_potential": False, "out": torch.empty_like(position)}
     with torch.no_grad():
-        for i in range(n_steps):
+        for _ in range(n_steps - 1):
             theta.addcmul_(drift, p)
-            potential, grad = potential_and_grad_fn(theta)
-            if i + 1 < n_steps:
-                p.addcmul_(eps, grad, value=-1.0)
+            _, grad = potential_and_grad_fn(theta, **inner)
+            p.addcmul_(eps, grad, value=-1.0)
+        theta.addcmul_(drift, p)
+        potential, grad = potential_and_grad_fn(theta)
         p.addcmul_(half_eps, grad, value=-1.0)
     return theta, p, potential, grad
 
