@@ -406,6 +406,8 @@ GRAPH_STAND_INS["deep_equivalence"] = {
         if DE_SIMULATED
         else {}
     ),
+    # a grouped study's graph shows the group rule
+    **({"sampler": {"points_per_job": DE_PER_JOB}} if DE_PER_JOB > 1 else {}),
 }
 
 
