@@ -100,6 +100,14 @@ def test_a_grouped_job_writes_every_points_files_as_its_own_job_would(data, tmp_
     assert numbers(grouped[0][0])["error_raw"] != numbers(alone[1][0])["error_raw"]
 
 
+class _Killed(Exception):
+    """Stands in for SIGKILL: raised right after a checkpoint was written."""
+
+
+def _iteration(snapshot: checkpoint_module.Checkpoint) -> int:
+    return max(int(entry["state"]["iteration"]) for entry in snapshot.state["points"].values())
+
+
 def test_a_point_that_fails_is_retried_as_its_own_job_retries_it(data, tmp_path, monkeypatch) -> None:
     """Seed 2's first attempt is declared failed: it alone runs attempt 2 (in either case the second check of
     a finished attempt is seed 2's first: the separate jobs run in seed order, the group checks in seed order)."""
@@ -124,13 +132,27 @@ def test_a_point_that_fails_is_retried_as_its_own_job_retries_it(data, tmp_path,
         assert numbers(g_metrics) == numbers(a_metrics)
         assert summaries_equal(g_summary, a_summary)
 
+    # killed in the retry (seed 1 finished by attempt 1, in the checkpoint), then resumed: the same files
+    ckpt = tmp_path / "group.checkpoint.pt"
+    real_save = checkpoint_module.save_checkpoint
 
-class _Killed(Exception):
-    """Stands in for SIGKILL: raised right after a checkpoint was written."""
+    def save_then_die(path, fingerprint, snapshot) -> None:
+        real_save(path, fingerprint, snapshot)
+        if snapshot.attempt == 1 and _iteration(snapshot) >= 60:
+            raise _Killed
 
-
-def _iteration(snapshot: checkpoint_module.Checkpoint) -> int:
-    return max(int(entry["state"]["iteration"]) for entry in snapshot.state["points"].values())
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", save_then_die)
+    monkeypatch.setattr(group_module, "sampling_problem", fail_second_check([]))
+    (tmp_path / "killed").mkdir()
+    with pytest.raises(_Killed):
+        _grouped(data, tmp_path / "killed", config, ckpt)
+    saved = torch.load(ckpt, weights_only=True)
+    assert saved["attempt"] == 1 and [saved["state"]["points"][k]["attempt"] for k in (0, 1)] == [0, 1]
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", real_save)
+    resumed = _grouped(data, tmp_path / "killed", config, ckpt)
+    for (a_metrics, a_summary), (r_metrics, r_summary) in zip(alone, resumed, strict=True):
+        assert numbers(r_metrics) == numbers(a_metrics)
+        assert summaries_equal(r_summary, a_summary)
 
 
 # Killed in warm-up, and after seed 2 has left the group (at iteration 40 + 80) while seed 1 goes on.
