@@ -6,9 +6,9 @@ from deeplin.deep_equivalence import settings as de_settings
 from deeplin.deep_equivalence.grid import at_points, gpu_request, grid_points
 from deeplin.deep_equivalence.groups import (
     cell_seed_counts,
+    group_dir,
     group_seeds,
     point_files,
-    seed_group,
     take_point,
 )
 from deeplin.deep_equivalence.figure_names import (
@@ -43,26 +43,6 @@ DE_PER_JOB = DE_SAMPLER["points_per_job"]
 DE_GROUP = (
     f"{DE_RESULTS}/sims/{{model}}/d{{width}}/alpha{{alpha}}/seeds{{first}}-{{last}}"
 )
-
-
-def de_group_dir(wildcards):
-    """The folder of the group job that samples this point (the grids' seeds of its cell in chunks)."""
-    counts = cell_seed_counts(DE_GRID, DE_QUAD_GRID)
-    first, last = seed_group(
-        counts,
-        DE_PER_JOB,
-        wildcards.model,
-        wildcards.width,
-        wildcards.alpha,
-        int(wildcards.seed),
-    )
-    return DE_GROUP.format(
-        model=wildcards.model,
-        width=wildcards.width,
-        alpha=wildcards.alpha,
-        first=first,
-        last=last,
-    )
 
 
 rule deep_equivalence_theory:
@@ -204,7 +184,9 @@ else:
 
     rule deep_equivalence_posterior:
         input:
-            group=lambda wc: de_group_dir(wc),
+            group=lambda wc: group_dir(
+                DE_GROUP, cell_seed_counts(DE_GRID, DE_QUAD_GRID), DE_PER_JOB, wc
+            ),
         output:
             metrics=f"{DE_POINT}/posterior.json",
             summary=f"{DE_POINT}/posterior_summary.npz",

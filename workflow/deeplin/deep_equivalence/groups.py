@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 Cell = tuple[str, str, str]  # model, width, alpha label (the wildcards' strings)
 
@@ -35,6 +36,14 @@ def seed_group(
         return seed, seed
     first = seed // per_job * per_job
     return first, min(first + per_job, total) - 1
+
+
+def group_dir(pattern: str, counts: Mapping[Cell, int], per_job: int, wildcards: Any) -> str:
+    """The folder (``pattern`` with {model}, {width}, {alpha}, {first}, {last}) of the group job that samples
+    the point of ``wildcards`` (model, width, alpha, seed)."""
+    model, width, alpha = wildcards.model, wildcards.width, wildcards.alpha
+    first, last = seed_group(counts, per_job, model, width, alpha, int(wildcards.seed))
+    return pattern.format(model=model, width=width, alpha=alpha, first=first, last=last)
 
 
 def group_seeds(first: int | str, last: int | str) -> list[int]:
