@@ -114,6 +114,8 @@ INVALID = [
     ((D, "sampler", "target_accept"), 1.0, ["deep_equivalence.sampler.target_accept", "1.0"]),
     ((D, "sampler", "dtype"), "float16", ["deep_equivalence.sampler.dtype", "float16"]),
     ((D, "sampler", "device"), "tpu", ["deep_equivalence.sampler.device", "tpu"]),
+    ((D, "sampler", "points_per_job"), 0, ["deep_equivalence.sampler.points_per_job", "0"]),
+    ((D, "sampler", "points_per_job"), 2.5, ["deep_equivalence.sampler.points_per_job", "2.5"]),
     # analysis (flagging rule and intervals) and plots
     ((D, "analysis", "max_rhat"), 0.9, ["deep_equivalence.analysis.max_rhat", "0.9"]),
     ((D, "analysis", "min_rhat_fraction"), 1.5, ["deep_equivalence.analysis.min_rhat_fraction", "1.5"]),
@@ -272,6 +274,15 @@ def test_cli_check_config_rejects_bad_file(tmp_path):
     result = run_check(bad)
     assert result.returncode == 2
     assert "deep_equivalence.sampler.leapfrog_stepz" in result.stderr
+
+
+def test_cli_check_config_refuses_a_bad_points_per_job_in_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(mutated((D, "sampler", "points_per_job"), 0)))
+    result = run_check(bad)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    named = [line for line in result.stderr.splitlines() if "deep_equivalence.sampler.points_per_job" in line]
+    assert len(named) == 1 and "0" in named[0], result.stderr
 
 
 def test_model_names_differing_only_in_case_are_refused():
@@ -1114,7 +1125,7 @@ def test_the_shipped_config_is_a_valid_slice_of_itself() -> None:
 
 
 def test_resource_keys_are_the_sampler_settings_that_change_no_number() -> None:
-    assert resource_keys(D, "sampler") == {"gpus", "gpu_model", "checkpoint_seconds"}
+    assert resource_keys(D, "sampler") == {"gpus", "gpu_model", "checkpoint_seconds", "points_per_job"}
     for section in ("theory", "simulation", "analysis"):
         assert resource_keys(D, section) == frozenset()
     sampler = SCHEMA["properties"][D]["properties"]["sampler"]["properties"]

@@ -56,6 +56,7 @@ CHANGES = [
     ((D, "sampler", "block_samples"), 50, {"posterior"}),
     ((D, "analysis", "min_ess"), 100, {"posterior", "aggregate"}),
     ((D, "sampler", "checkpoint_seconds"), 60, set()),  # x-resource: changes no number
+    ((D, "sampler", "points_per_job"), 10, set()),  # x-resource: grouped points sample as they do alone
     ((D, "sampler", "gpus"), 1, set()),
     ((D, "sampler", "gpu_model"), "a100", set()),
     ((D, "analysis", "max_rhat"), 1.1, {"posterior", "aggregate"}),  # the verdict's thresholds

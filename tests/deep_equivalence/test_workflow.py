@@ -137,3 +137,48 @@ def test_tiny_simulated_study_end_to_end(repo: Path, tmp_path: Path) -> None:
     }
     assert "Sampler diagnostics, one point per simulation" in report and "simulations.csv" in report
     assert "provenance.csv" in report and "Where each result file of this run came from" in report
+
+
+@pytest.mark.slow
+def test_grouped_posterior_jobs_write_the_files_of_one_job_per_point(repo: Path, tmp_path: Path) -> None:
+    """sampler.points_per_job = 2 with 3 seeds: jobs seeds0-1 and seeds2-2; every point's posterior.json and
+    summary are those its own job writes; adding a seed reruns only the last chunk's job."""
+    import numpy as np
+    import yaml
+    from deeplin.config import validate_config, validate_slice
+    from deeplin.deep_equivalence import settings as de_settings
+    from deeplin.deep_equivalence.posterior import deep_posterior
+
+    study = yaml.safe_load(result_study_file("deep_equivalence").read_text())
+    study["deep_equivalence"]["simulation"]["seeds"] = 3
+    study["deep_equivalence"]["sampler"]["points_per_job"] = 2
+    config = write_config(tmp_path / "grouped.yaml", study)
+    cell = tmp_path / RESULT / "sims/tanh-L2/d4/alpha1.0"
+    targets = [str(cell.relative_to(tmp_path) / f"seed{s}/posterior.json") for s in range(3)]
+    run = snakemake(repo, tmp_path, *targets, "--cores", "2", "--configfile", str(config))
+    assert (run.stdout + run.stderr).count("rule deep_equivalence_posterior_group:") == 2
+    assert sorted(p.name for p in cell.glob("seeds*") if p.is_dir()) == ["seeds0-1", "seeds2-2"]
+    settings = validate_slice(de_settings.posterior_settings(validate_config(study)))["deep_equivalence"]
+    timing = {"seconds", "seconds_warmup", "seconds_sampling", "provenance"}
+    for seed in range(3):
+        point = cell / f"seed{seed}"
+        alone = deep_posterior(
+            str(point / "data.npz"), settings, str(tmp_path / "alone.json"), str(tmp_path / "alone.npz")
+        )
+        grouped = json.loads((point / "posterior.json").read_text())
+        assert {k: v for k, v in grouped.items() if k not in timing} == {
+            k: v for k, v in alone.items() if k not in timing
+        }
+        assert grouped["provenance"]["config_hash"] == alone["provenance"]["config_hash"]
+        with np.load(point / "posterior_summary.npz") as a, np.load(tmp_path / "alone.npz") as b:
+            assert all(np.array_equal(a[k], b[k]) for k in ("posterior_mean", "posterior_variance"))
+        assert f"seed={seed}: sampling stopped after" in (point / "posterior.log").read_text()
+    assert (
+        "Nothing to be done" in snakemake(repo, tmp_path, "-n", *targets, "--configfile", str(config)).stdout
+    )
+    study["deep_equivalence"]["simulation"]["seeds"] = 4
+    write_config(config, study)
+    dry = snakemake(
+        repo, tmp_path, "-n", *targets, targets[-1].replace("seed2", "seed3"), "--configfile", str(config)
+    )
+    assert "first=2, last=3" in dry.stdout + dry.stderr and "first=0, last=1" not in dry.stdout + dry.stderr

@@ -4,6 +4,13 @@
 # as one validated JSON value (deeplin.deep_equivalence.settings): the params, so reruns follow exactly it.
 from deeplin.deep_equivalence import settings as de_settings
 from deeplin.deep_equivalence.grid import at_points, gpu_request, grid_points
+from deeplin.deep_equivalence.groups import (
+    cell_seed_counts,
+    group_dir,
+    group_seeds,
+    point_files,
+    take_point,
+)
 from deeplin.deep_equivalence.figure_names import (
     CHAPTER as DE_CHAPTER,
     FIGURE_TABLES as DE_FIGURE_TABLES,
@@ -32,6 +39,10 @@ DE_WILDCARDS = dict(
 
 DE_GRID = grid_points(DE)
 DE_SIMULATED = bool(DE_GRID)
+DE_PER_JOB = DE_SAMPLER["points_per_job"]
+DE_GROUP = (
+    f"{DE_RESULTS}/sims/{{model}}/d{{width}}/alpha{{alpha}}/seeds{{first}}-{{last}}"
+)
 
 
 rule deep_equivalence_theory:
@@ -80,41 +91,121 @@ rule deep_equivalence_data:
         " --alpha {wildcards.alpha} --seed {wildcards.seed} --out {output} 2> {log}"
 
 
-rule deep_equivalence_posterior:
-    input:
-        rules.deep_equivalence_data.output,
-    output:
-        metrics=f"{DE_POINT}/posterior.json",
-        summary=f"{DE_POINT}/posterior_summary.npz",
-    log:
-        f"{DE_POINT}/posterior.log",
-    benchmark:
-        f"{DE_POINT}/posterior.benchmark.tsv"
-    wildcard_constraints:
-        **DE_WILDCARDS,
-    conda:
-        "../../envs/deeplin-cuda.yaml"
-        if DE_SAMPLER["gpus"]
-        else "../../envs/deeplin.yaml"
-    threads: 1
-    resources:
-        **gpu_request(DE_SAMPLER),
-        mem_mb=4000,
-        runtime=120,
-        # how, not what: the checkpoint interval changes no number, so it is a resource (resources never
-        # trigger reruns; params would)
-        checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
-    params:
-        settings=settings_json(de_settings.posterior_settings(config)),
-        # The checkpoint is no output: Snakemake would delete it before rerunning a killed job.
-        checkpoint=lambda wildcards, output: Path(output.metrics).with_name(
-            "posterior.checkpoint.pt"
-        ),
-    shell:
-        "deeplin --verbose deep_equivalence posterior --settings {params.settings:q} --data {input}"
-        " --threads {threads} --checkpoint {params.checkpoint}"
-        " --checkpoint-seconds {resources.checkpoint_seconds}"
-        " --out {output.metrics} --summary-out {output.summary} 2> {log}"
+# One job per point (sampler.points_per_job = 1), or one job per chunk of a cell's seeds (docs/sampler.md,
+# 'Grouped posterior jobs'): the group's job writes every point's files into its folder, and the per-point
+# rule takes them from there, so that every later rule sees the per-point paths of one job per point.
+if DE_PER_JOB == 1:
+
+    rule deep_equivalence_posterior:
+        input:
+            rules.deep_equivalence_data.output,
+        output:
+            metrics=f"{DE_POINT}/posterior.json",
+            summary=f"{DE_POINT}/posterior_summary.npz",
+        log:
+            f"{DE_POINT}/posterior.log",
+        benchmark:
+            f"{DE_POINT}/posterior.benchmark.tsv"
+        wildcard_constraints:
+            **DE_WILDCARDS,
+        conda:
+            "../../envs/deeplin-cuda.yaml"
+            if DE_SAMPLER["gpus"]
+            else "../../envs/deeplin.yaml"
+        threads: 1
+        resources:
+            **gpu_request(DE_SAMPLER),
+            mem_mb=4000,
+            runtime=120,
+            # how, not what: the checkpoint interval changes no number, so it is a resource (resources never
+            # trigger reruns; params would)
+            checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
+        params:
+            settings=settings_json(de_settings.posterior_settings(config)),
+            # The checkpoint is no output: Snakemake would delete it before rerunning a killed job.
+            checkpoint=lambda wildcards, output: Path(output.metrics).with_name(
+                "posterior.checkpoint.pt"
+            ),
+        shell:
+            "deeplin --verbose deep_equivalence posterior --settings {params.settings:q} --data {input}"
+            " --threads {threads} --checkpoint {params.checkpoint}"
+            " --checkpoint-seconds {resources.checkpoint_seconds}"
+            " --out {output.metrics} --summary-out {output.summary} 2> {log}"
+
+else:
+
+    rule deep_equivalence_posterior_group:
+        input:
+            lambda wc: [
+                rules.deep_equivalence_data.output[0].format(
+                    model=wc.model, width=wc.width, alpha=wc.alpha, seed=seed
+                )
+                for seed in group_seeds(wc.first, wc.last)
+            ],
+        output:
+            directory(DE_GROUP),
+        log:
+            f"{DE_GROUP}.log",
+        benchmark:
+            f"{DE_GROUP}.benchmark.tsv"
+        wildcard_constraints:
+            model=DE_WILDCARDS["model"],
+            width=DE_WILDCARDS["width"],
+            alpha=DE_WILDCARDS["alpha"],
+            first=r"\d+",
+            last=r"\d+",
+        conda:
+            "../../envs/deeplin-cuda.yaml"
+            if DE_SAMPLER["gpus"]
+            else "../../envs/deeplin.yaml"
+        threads: 1
+        resources:
+            **gpu_request(DE_SAMPLER),
+            mem_mb=lambda wc: 1000 + 3000 * len(group_seeds(wc.first, wc.last)),
+            runtime=lambda wc: 120 * len(group_seeds(wc.first, wc.last)),
+            checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
+        params:
+            settings=settings_json(de_settings.posterior_settings(config)),
+            # outside the output folder: Snakemake empties that before rerunning a killed job
+            checkpoint=f"{DE_GROUP}.checkpoint.pt",
+            outs=lambda wc, output: " ".join(
+                str(point_files(output[0], s)[0])
+                for s in group_seeds(wc.first, wc.last)
+            ),
+            summaries=lambda wc, output: " ".join(
+                str(point_files(output[0], s)[1])
+                for s in group_seeds(wc.first, wc.last)
+            ),
+        shell:
+            "deeplin --verbose deep_equivalence posterior-group --settings {params.settings:q} --data {input}"
+            " --threads {threads} --checkpoint {params.checkpoint}"
+            " --checkpoint-seconds {resources.checkpoint_seconds}"
+            " --out {params.outs} --summary-out {params.summaries} 2> {log}"
+
+    rule deep_equivalence_posterior:
+        input:
+            group=lambda wc: group_dir(
+                DE_GROUP, cell_seed_counts(DE_GRID, DE_QUAD_GRID), DE_PER_JOB, wc
+            ),
+        output:
+            metrics=f"{DE_POINT}/posterior.json",
+            summary=f"{DE_POINT}/posterior_summary.npz",
+        log:
+            f"{DE_POINT}/posterior.log",
+        wildcard_constraints:
+            **DE_WILDCARDS,
+        localrule: True
+        params:
+            group_log=lambda wc, input: f"{input.group}.log",
+        run:
+            take_point(
+                input.group,
+                params.group_log,
+                wildcards.seed,
+                output.metrics,
+                output.summary,
+                log[0],
+            )
 
 
 rule deep_equivalence_twin:
@@ -297,6 +388,8 @@ GRAPH_STAND_INS["deep_equivalence"] = {
         if DE_SIMULATED
         else {}
     ),
+    # a grouped study's graph shows the group rule
+    **({"sampler": {"points_per_job": DE_PER_JOB}} if DE_PER_JOB > 1 else {}),
 }
 
 

@@ -85,6 +85,22 @@ def _posterior(args: argparse.Namespace) -> None:
         raise SystemExit(f"{COMMAND} posterior: {exc}") from None
 
 
+def _posterior_group(args: argparse.Namespace) -> None:
+    settings = _section("posterior-group", args.settings, ["sampler", "analysis"])[RESULT_ID]
+    import torch
+
+    from .posterior import SamplerFailure
+    from .posterior_group import deep_posterior_group
+
+    torch.set_num_threads(args.threads)
+    try:
+        deep_posterior_group(
+            args.data, settings, args.out, args.summary_out, args.checkpoint, args.checkpoint_seconds
+        )
+    except (SamplerFailure, RuntimeError, ValueError) as exc:
+        raise SystemExit(f"{COMMAND} posterior-group: {exc}") from None
+
+
 def _twin(args: argparse.Namespace) -> None:
     from .glm_twin import glm_twin
 
@@ -278,6 +294,28 @@ def _add_posterior(steps: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_posterior)
 
 
+def _add_posterior_group(steps: argparse._SubParsersAction) -> None:
+    parser = steps.add_parser(
+        "posterior-group",
+        help="the posterior step for several seeds of one (model, d0, alpha) cell in one chain tensor",
+    )
+    add_settings(parser, '\'{"deep_equivalence": {"sampler": {...}, "analysis": {...}}}\'')
+    parser.add_argument("--data", required=True, nargs="+", type=input_file, help="the points' data files")
+    parser.add_argument("--out", required=True, nargs="+", help="one metrics JSON per data file")
+    parser.add_argument("--summary-out", nargs="+", help="one summary npz per data file")
+    parser.add_argument(
+        "--checkpoint", help="file for periodic checkpoints of the group; a matching one is resumed"
+    )
+    parser.add_argument(
+        "--checkpoint-seconds",
+        type=finite(0.0),
+        default=0.0,
+        help="seconds between checkpoints (0: none; changes no number)",
+    )
+    parser.add_argument("--threads", type=integer(1), default=1, help="torch intra-op threads")
+    parser.set_defaults(func=_posterior_group)
+
+
 def _add_twin(steps: argparse._SubParsersAction) -> None:
     parser = steps.add_parser("twin", help="finite-size GLM twin: conjugate posterior or GAMP")
     parser.add_argument("--data", required=True, type=input_file)
@@ -390,6 +428,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     _add_theory(steps)
     _add_data(steps)
     _add_posterior(steps)
+    _add_posterior_group(steps)
     _add_twin(steps)
     _add_metrics(steps)
     _add_aggregate(steps)

@@ -7,6 +7,8 @@ samples with retries (`sample_with_retries`, each attempt `sample_attempt` with 
 builds the record (`posterior_record`) and writes it (`write_outputs`). Sampling stops by the convergence
 part of the point's verdict (`converged`, deeplin.diagnostics.convergence_failures), checked after
 `sampler.samples` iterations and then every `sampler.block_samples`, or when `sampler.max_samples` are spent.
+The trajectory lengths come from the point's cell (`jitter_seed`), so that the seeds of a cell can also be
+sampled side by side with the same numbers (deeplin.deep_equivalence.posterior_group).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..devices import resolve_device
 from ..diagnostics import convergence_failures, failed_checks, verdict_line, verdict_thresholds
 from ..hmc import HMCConfig, HMCResult, NonFiniteStart, SamplerState, on_draw, sample
 from ..io import PROVENANCE_KEY, atomic_write, provenance, provenance_entry, write_json
+from ..seeding import derived_seed
 from .data import load_point
 from .deep_model import DeepPosterior
 from .posterior_metrics import chain_diagnostics, convergence_metrics, prediction_metrics
@@ -92,6 +95,17 @@ class PointPosterior:
         """The point's seed for one random stream (deeplin.deep_equivalence.teacher.point_seed)."""
         meta = self.meta
         return point_seed(meta["model_name"], meta["width"], meta["alpha"], meta["seed"], purpose)
+
+    def jitter_seed(self, attempt: int) -> int:
+        """The seed of the trajectory lengths of attempt ``attempt``: the cell's (model, d0, α), not the point's,
+        so that every seed of a cell jitters alike and can share a chain tensor (deeplin.hmc.group). Like the
+        point's other streams it does not depend on the sampler settings (a run stopped by the criterion after
+        N iterations keeps the draws of a fixed run of N)."""
+        meta = self.meta
+        purpose = "hmc-jitter" if attempt == 0 else f"hmc-jitter-retry{attempt}"
+        return derived_seed(
+            meta["model_name"], f"d0={int(meta['width'])}", f"alpha={float(meta['alpha'])!r}", purpose
+        )
 
 
 def load_posterior(data_path: str, sampler: Mapping) -> PointPosterior:
@@ -230,6 +244,21 @@ def converged(point: PointPosterior, thresholds: Mapping, draws: DrawBuffer, sta
     return not failed
 
 
+def attempt_from(
+    number: int, config: HMCConfig, result: HMCResult, draws: DrawBuffer | torch.Tensor
+) -> Attempt:
+    """The finished attempt: its draws' test predictions (chains, draws, test points) and potentials, float64."""
+    kept = result.potential.shape[0]
+    values = draws.first(kept) if isinstance(draws, DrawBuffer) else draws[:kept]
+    by_chain = values.permute(1, 0, 2).double().cpu().numpy()
+    return Attempt(number, config, result, by_chain, result.potential.T.double().cpu().numpy())
+
+
+def hmc_seed(point: PointPosterior, attempt: int) -> int:
+    """The seed of the device stream (momenta, acceptance uniforms) of attempt ``attempt``: the point's own."""
+    return point.seed("hmc" if attempt == 0 else f"hmc-retry{attempt}")
+
+
 def sample_attempt(
     point: PointPosterior,
     sampler: Mapping,
@@ -290,22 +319,20 @@ def sample_attempt(
     saver = PeriodicCheckpointer(
         checkpointing.path, checkpointing.fingerprint, checkpointing.seconds, snapshot
     )
-    seed = point.seed("hmc" if attempt == 0 else f"hmc-retry{attempt}")
     try:
         result = sample(
             point.posterior.potential_and_grad,
             init,
             config,
-            seed,
+            hmc_seed(point, attempt),
             [on_draw(record), saver],
             resume=state,
             stop=stop if thresholds is not None else None,
+            jitter_seed=point.jitter_seed(attempt),
         )
     except NonFiniteStart as exc:  # bad data or a broken likelihood: no step size can help
         raise SamplerFailure(f"{point.where}: {exc}; no metrics written") from None
-    by_chain = draws.first(result.potential.shape[0]).permute(1, 0, 2).double().cpu().numpy()
-    potential = result.potential.T.double().cpu().numpy()
-    return Attempt(attempt, config, result, by_chain, potential)
+    return attempt_from(attempt, config, result, draws)
 
 
 def sample_with_retries(

@@ -5,7 +5,8 @@ leapfrog integrator, a per-chain diagonal mass matrix, a per-chain step size and
 length, warmed up as Stan does (dual averaging of the step size, windowed inverse-mass adaptation).
 The layout follows BlackJAX: `integrators` (leapfrog, the static / CUDA-graph leapfrog), `kernel` (the
 kernel state and one transition), `adaptation` (init/update/final functions over small states, the
-window schedule as data), `driver` (`sample`: warm-up, then sampling, returning an `HMCResult`) and
+window schedule as data), `driver` (`sample`: warm-up, then sampling, returning an `HMCResult`), `group`
+(`sample_group`: several runs of one shape side by side in one chain tensor, each with its lone numbers) and
 `hooks` (what runs after every iteration: kept draws, progress; checkpoints live in deeplin.checkpoint).
 """
 
@@ -18,6 +19,7 @@ from .adaptation import (
     warmup_schedule,
 )
 from .driver import HMCConfig, HMCResult, SamplerState, init_sampler, sample
+from .group import GroupState, point_states, sample_group
 from .hooks import Hook, Progress, on_draw
 from .integrators import StaticLeapfrog, autograd_potential_and_grad, leapfrog, make_integrator
 from .kernel import KernelState, NonFiniteStart, TransitionInfo, init_kernel, transition
@@ -25,6 +27,7 @@ from .kernel import KernelState, NonFiniteStart, TransitionInfo, init_kernel, tr
 __all__ = [
     "AdaptationState",
     "DualAveragingState",
+    "GroupState",
     "HMCConfig",
     "HMCResult",
     "Hook",
@@ -43,7 +46,9 @@ __all__ = [
     "make_integrator",
     "mass_adaptation_windows",
     "on_draw",
+    "point_states",
     "sample",
+    "sample_group",
     "transition",
     "warmup_schedule",
 ]

@@ -10,7 +10,8 @@ the first block it accepts ("converged") or when `max_samples` are spent ("budge
 part of the state (`checked_at`), so a run resumed from a checkpoint asks the same questions at the
 same iterations and, the criterion being a function of the draws, stops where an uninterrupted run does.
 The trajectory length is jittered per iteration, the same for every chain, so that the batch stays in
-lockstep. Every per-chain quantity stays a device tensor; the only host-side random number (the
+lockstep; its stream has a seed of its own (`jitter_seed`, default: derived from `seed`), so that runs that
+share it can be sampled side by side in lockstep (deeplin.hmc.group) with the numbers of separate runs. Every per-chain quantity stays a device tensor; the only host-side random number (the
 trajectory length) comes from a separate CPU generator, so a CUDA run synchronises inside an iteration
 only where a hook reads a value (the progress line).
 """
@@ -39,7 +40,7 @@ from .adaptation import (
 )
 from .hooks import Hook, Progress
 from .integrators import Integrator, PotentialAndGradFn, make_integrator
-from .kernel import KernelState, TransitionInfo, init_kernel, jittered_steps, transition
+from .kernel import Generators, KernelState, TransitionInfo, init_kernel, jittered_steps, transition
 
 log = logging.getLogger("deeplin.hmc")
 
@@ -134,12 +135,14 @@ class RandomStreams(NamedTuple):
     jitter: torch.Generator
 
     @classmethod
-    def from_seed(cls, seed: int, device: torch.device) -> RandomStreams:
-        """Both streams from one seed (the CPU one through an LCG step of it, Knuth's MMIX constants)."""
+    def from_seed(cls, seed: int, device: torch.device, jitter_seed: int | None = None) -> RandomStreams:
+        """The device stream from `seed`, the trajectory lengths from `jitter_seed` (default: `seed`), the CPU
+        one through an LCG step of its seed (Knuth's MMIX constants) so that equal seeds give unrelated streams."""
         generator = torch.Generator(device=device)
         generator.manual_seed(seed)
         jitter = torch.Generator()
-        jitter.manual_seed((seed * 6364136223846793005 + 1442695040888963407) % (1 << 63))
+        base = seed if jitter_seed is None else jitter_seed
+        jitter.manual_seed((base * 6364136223846793005 + 1442695040888963407) % (1 << 63))
         return cls(generator, jitter)
 
     def state_dict(self) -> dict[str, Any]:
@@ -286,10 +289,14 @@ class HMCResult:
 
 @torch.no_grad()
 def init_sampler(
-    init_position: Tensor, config: HMCConfig, seed: int, potential_and_grad_fn: PotentialAndGradFn
+    init_position: Tensor,
+    config: HMCConfig,
+    seed: int,
+    potential_and_grad_fn: PotentialAndGradFn,
+    jitter_seed: int | None = None,
 ) -> SamplerState:
     """A fresh state at `init_position` (C, D), in its dtype and on its device: unit inverse mass, step size
-    `config.init_step_size`, generators from `seed`."""
+    `config.init_step_size`, generators from `seed` and `jitter_seed` (`RandomStreams.from_seed`)."""
     kernel = init_kernel(init_position, potential_and_grad_fn)
     position = kernel.position
     chains = position.shape[0]
@@ -306,7 +313,7 @@ def init_sampler(
         potential_trace=torch.full(
             (config.kept, chains), math.nan, device=position.device, dtype=position.dtype
         ),
-        rng=RandomStreams.from_seed(seed, position.device),
+        rng=RandomStreams.from_seed(seed, position.device, jitter_seed),
     )
 
 
@@ -323,6 +330,7 @@ def sample(
     resume: SamplerState | None = None,
     trajectory: str = "auto",
     stop: StopCriterion | None = None,
+    jitter_seed: int | None = None,
 ) -> HMCResult:
     """Warm-up then sampling for C chains from `init_position` (C, D), or continuing the state `resume`.
 
@@ -330,7 +338,8 @@ def sample(
     the dtype and device of `init_position`. Each hook is called with the state after every iteration, in
     order, then a `Progress` display (`config.progress`). With `resume`, `init_position` and `seed` are
     ignored and the state's device, dtype and random streams are kept: the draws match an uninterrupted
-    run. `trajectory` picks the integrator (see `make_integrator`).
+    run. `trajectory` picks the integrator (see `make_integrator`). `jitter_seed` seeds the trajectory
+    lengths (default: `seed`).
 
     Without `stop`, sampling runs `config.samples` iterations. With it, `stop(state)` is asked after the
     hooks of the iterations `Plan.check_due` names (True: the draws suffice) and sampling ends at the
@@ -338,17 +347,12 @@ def sample(
     must get the same answers). Blocks are whole iterations, so a run stopped after N sampling
     iterations has the draws of a fixed-length run of N.
     """
-    plan = config.plan if stop is not None else config.plan._replace(max_samples=config.samples)
+    plan = run_plan(config, stop is not None)
     if resume is None:
-        state = init_sampler(init_position, config, seed, potential_and_grad_fn)
+        state = init_sampler(init_position, config, seed, potential_and_grad_fn, jitter_seed)
         state = state._replace(plan=plan)
-    elif resume.plan != plan:
-        raise ValueError(
-            f"state belongs to warmup={resume.plan.warmup}, samples={resume.plan.samples}, "
-            f"thin={resume.plan.thin}, max_samples={resume.plan.budget}, block={resume.plan.block}; config "
-            f"has {plan.warmup}, {plan.samples}, {plan.thin}, {plan.budget}, {plan.block}"
-        )
     else:
+        check_plan(resume, plan)
         state = resume
     integrator = make_integrator(trajectory, potential_and_grad_fn, state.kernel.position)
     schedule = warmup_schedule(config.warmup)
@@ -358,7 +362,8 @@ def sample(
             state = _check(state, stop)
             if state.stopped:
                 break
-            state = _iterate(state, config, schedule, integrator)
+            n_steps = jittered_steps(config.leapfrog_steps, config.jitter, state.rng.jitter)
+            state = iterate(state, config, schedule, integrator, n_steps, state.rng.device)
             for hook in every_iteration:
                 hook(state)
     if stop is not None:
@@ -368,7 +373,27 @@ def sample(
             state.blocks,
             "the criterion passed" if state.stopped == "converged" else "the budget max_samples is spent",
         )
-    return _result(state)
+    return final_result(state)
+
+
+def run_plan(config: HMCConfig, with_criterion: bool) -> Plan:
+    """The schedule of a run of `config`, with or without a stopping criterion (without: a fixed length)."""
+    return config.plan if with_criterion else config.plan._replace(max_samples=config.samples)
+
+
+def check_plan(state: SamplerState, plan: Plan) -> None:
+    """Refuse to resume a state that belongs to another schedule."""
+    if state.plan != plan:
+        raise ValueError(
+            f"state belongs to warmup={state.plan.warmup}, samples={state.plan.samples}, "
+            f"thin={state.plan.thin}, max_samples={state.plan.budget}, block={state.plan.block}; config "
+            f"has {plan.warmup}, {plan.samples}, {plan.thin}, {plan.budget}, {plan.block}"
+        )
+
+
+def check_criterion(state: SamplerState, stop: StopCriterion | None) -> SamplerState:
+    """Whether sampling ends before the next iteration (`_check`; public for deeplin.hmc.group)."""
+    return _check(state, stop)
 
 
 def _check(state: SamplerState, stop: StopCriterion | None) -> SamplerState:
@@ -387,20 +412,26 @@ def _check(state: SamplerState, stop: StopCriterion | None) -> SamplerState:
     return state
 
 
-def _iterate(
-    state: SamplerState, config: HMCConfig, schedule: Sequence[WarmupStep], integrator: Integrator
-) -> SamplerState:
-    """One iteration: a transition, then the warm-up or sampling bookkeeping, timed (host clock)."""
+def iterate(
+    state: Any,
+    config: HMCConfig,
+    schedule: Sequence[WarmupStep],
+    integrator: Integrator,
+    n_steps: int,
+    generator: Generators,
+) -> Any:
+    """One iteration of `n_steps` leapfrog steps: a transition, then the warm-up or sampling bookkeeping,
+    timed (host clock). `state` is a `SamplerState`, or a deeplin.hmc.group.GroupState (the same fields
+    over several points' chains, `generator` one per point)."""
     start = time.perf_counter()
     it = state.iteration
-    n_steps = jittered_steps(config.leapfrog_steps, config.jitter, state.rng.jitter)
     kernel, info = transition(
         state.kernel,
         state.step_size,
         state.inv_mass,
         n_steps,
         integrator,
-        state.rng.device,
+        generator,
         config.divergence_threshold,
     )
     if it < config.warmup:
@@ -467,7 +498,7 @@ def _after_sampling_transition(
     return state._replace(kernel=kernel, diagnostics=d)
 
 
-def _result(state: SamplerState) -> HMCResult:
+def final_result(state: SamplerState) -> HMCResult:
     """The run's adaptation results and diagnostics (means over the sampling or warm-up iterations)."""
     d = state.diagnostics
     sampled = max(state.iteration - state.plan.warmup, 0)

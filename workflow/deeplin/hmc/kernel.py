@@ -4,11 +4,14 @@ Duane et al. (1987); Neal (2011), "MCMC using Hamiltonian dynamics", §5.3.2. Mo
 N(0, M) with a per-chain diagonal mass matrix, the proposal is a leapfrog trajectory, and it is accepted
 with probability min(1, exp(−ΔH)). All C chains move in lockstep as (C, D) tensors. The trajectory length
 is jittered per iteration from a CPU generator (one number for every chain: no device synchronisation).
+Several points sampled side by side (deeplin.hmc.group) pass one generator per point: each point's block
+of chains draws its momenta and uniforms from its own stream, exactly as if it ran alone.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
@@ -65,6 +68,22 @@ def jittered_steps(leapfrog_steps: int, jitter: float, generator: torch.Generato
     return max(1, math.floor(leapfrog_steps * (1.0 - jitter + 2.0 * jitter * u) + 0.5))
 
 
+Generators = torch.Generator | Sequence[torch.Generator]
+
+
+def _draw(kind: str, shape: tuple[int, ...], generators: Generators, like: Tensor) -> Tensor:
+    """randn or rand of ``shape`` on ``like``'s device and dtype; with a sequence of P generators, the chains
+    (dim 0) are P equal blocks, block k drawn from generator k (the values a lone run of block k draws)."""
+    draw = torch.randn if kind == "normal" else torch.rand
+    if isinstance(generators, torch.Generator):
+        return draw(shape, generator=generators, device=like.device, dtype=like.dtype)
+    rows = shape[0] // len(generators)
+    if rows * len(generators) != shape[0]:
+        raise ValueError(f"{shape[0]} chains do not split into {len(generators)} equal blocks")
+    block = (rows, *shape[1:])
+    return torch.cat([draw(block, generator=g, device=like.device, dtype=like.dtype) for g in generators])
+
+
 @torch.no_grad()
 def transition(
     state: KernelState,
@@ -72,17 +91,18 @@ def transition(
     inv_mass: Tensor,
     n_steps: int,
     integrator: Integrator,
-    generator: torch.Generator,
+    generator: Generators,
     divergence_threshold: float = 1000.0,
 ) -> tuple[KernelState, TransitionInfo]:
     """One Metropolis-adjusted HMC transition per chain, momenta resampled from N(0, M), M = diag(1/inv_mass).
 
     A proposal whose energy error exceeds `divergence_threshold` or is not finite (or that lands on a
     non-finite position or gradient) is a divergence and is rejected. `generator` (on the chains' device)
-    draws the momenta, then the acceptance uniforms.
+    draws the momenta, then the acceptance uniforms; a sequence of P generators draws them per block of
+    C/P chains (`_draw`), so that every block moves as it would alone (elementwise updates act row by row).
     """
     position, potential, grad = state
-    momentum = torch.randn(position.shape, generator=generator, device=position.device, dtype=position.dtype)
+    momentum = _draw("normal", tuple(position.shape), generator, position)
     momentum.mul_(torch.rsqrt(inv_mass))
     h_start = potential + kinetic_energy(momentum, inv_mass)
     theta, p, u_new, g_new = integrator(position, momentum, grad, step_size, inv_mass, n_steps)
@@ -92,9 +112,7 @@ def transition(
     # Metropolis acceptance min(1, exp(−ΔH)); the where() hides NaN/inf from divergent chains.
     zero = torch.zeros_like(energy_error)
     accept_prob = torch.where(divergent, zero, torch.exp(-energy_error).clamp(max=1.0))
-    uniform = torch.rand(
-        position.shape[:1], generator=generator, device=position.device, dtype=position.dtype
-    )
+    uniform = _draw("uniform", tuple(position.shape[:1]), generator, position)
     accepted = (uniform < accept_prob) & ~divergent
     keep = accepted.unsqueeze(-1)
     new_state = KernelState(

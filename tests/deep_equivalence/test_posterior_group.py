@@ -1,0 +1,197 @@
+"""Grouped posterior jobs (sampler.points_per_job, docs/sampler.md): the seeds of one cell sampled in one chain
+tensor write every point's posterior.json and summary exactly as a job of its own does (on a CPU, bit for bit),
+also when one point converges before the other, when a point is retried, and when the job is killed and resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import deeplin.checkpoint as checkpoint_module
+import numpy as np
+import pytest
+import torch
+from deeplin.deep_equivalence import posterior as posterior_module
+from deeplin.deep_equivalence import posterior_group as group_module
+from deeplin.deep_equivalence.data import make_data
+from deeplin.deep_equivalence.posterior import deep_posterior
+from deeplin.deep_equivalence.posterior_group import deep_posterior_group
+from test_posterior import TANH_L2, settings
+
+# Blocks of 40 after 40 sampling iterations, at most 120; with these thresholds seed 1 passes its third check
+# (120 iterations) and seed 2 its second (80): the second point of the group leaves it first.
+SAMPLER = {"warmup": 40, "samples": 40, "max_samples": 120, "block_samples": 40}
+ANALYSIS = {"min_ess": 100, "min_rhat_fraction": 0.6}
+TIMING_KEYS = {"seconds", "seconds_warmup", "seconds_sampling", "provenance"}
+SEEDS = (1, 2)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> list[str]:
+    folder = tmp_path_factory.mktemp("group")
+    paths = []
+    for seed in SEEDS:
+        path = folder / f"seed{seed}.npz"
+        make_data("tiny", TANH_L2, 8, 1.0, seed, 50, str(path))
+        paths.append(str(path))
+    return paths
+
+
+def numbers(path: Path | str) -> dict:
+    """A posterior.json without its wall-clock fields (and the provenance's timestamp)."""
+    record = json.loads(Path(path).read_text())
+    same = {k: v for k, v in record.items() if k not in TIMING_KEYS}
+    same["config_hash"] = record["provenance"]["config_hash"]
+    return same
+
+
+def summaries_equal(a: Path | str, b: Path | str) -> bool:
+    with np.load(a) as x, np.load(b) as y:
+        return all(np.array_equal(x[k], y[k]) for k in ("posterior_mean", "posterior_variance"))
+
+
+def _alone(data: list[str], folder: Path, config: dict) -> list[tuple[Path, Path]]:
+    outs = []
+    for k, path in enumerate(data):
+        out = (folder / f"alone{k}.json", folder / f"alone{k}.npz")
+        deep_posterior(path, config, str(out[0]), str(out[1]))
+        outs.append(out)
+    return outs
+
+
+def _grouped(
+    data: list[str], folder: Path, config: dict, checkpoint: Path | None = None
+) -> list[tuple[Path, Path]]:
+    outs = [(folder / f"group{k}.json", folder / f"group{k}.npz") for k in range(len(data))]
+    deep_posterior_group(
+        data,
+        config,
+        [str(m) for m, _ in outs],
+        [str(s) for _, s in outs],
+        str(checkpoint) if checkpoint else None,
+        1e-9,
+    )
+    return outs
+
+
+def test_a_grouped_job_writes_every_points_files_as_its_own_job_would(data, tmp_path, caplog) -> None:
+    config = settings(SAMPLER, ANALYSIS)
+    alone = _alone(data, tmp_path, config)
+    with caplog.at_level(logging.INFO, logger="deeplin.deep_equivalence.posterior"):
+        grouped = _grouped(data, tmp_path, config)
+    records = [numbers(m) for m, _ in alone]
+    assert [(r["stopped"], r["samples_per_chain"], r["blocks"]) for r in records] == [
+        ("converged", 120, 3),
+        ("converged", 80, 2),
+    ]
+    for (a_metrics, a_summary), (g_metrics, g_summary) in zip(alone, grouped, strict=True):
+        assert numbers(g_metrics) == numbers(a_metrics)
+        assert summaries_equal(g_summary, a_summary)
+    # one line per point saying how many blocks and why it stopped
+    for seed, record in zip(SEEDS, records, strict=True):
+        line = (
+            f"seed={seed}: sampling stopped after {record['samples_per_chain']} iterations per chain and "
+            f"{record['blocks']} block check(s): the convergence checks passed"
+        )
+        assert caplog.text.count(line) == 1, line
+    # power: the comparison tells points apart (another point's record differs in its estimates)
+    assert numbers(grouped[0][0])["error_raw"] != numbers(alone[1][0])["error_raw"]
+
+
+class _Killed(Exception):
+    """Stands in for SIGKILL: raised right after a checkpoint was written."""
+
+
+def _iteration(snapshot: checkpoint_module.Checkpoint) -> int:
+    return max(int(entry["state"]["iteration"]) for entry in snapshot.state["points"].values())
+
+
+def test_a_point_that_fails_is_retried_as_its_own_job_retries_it(data, tmp_path, monkeypatch) -> None:
+    """Seed 2's first attempt is declared failed: it alone runs attempt 2 (in either case the second check of
+    a finished attempt is seed 2's first: the separate jobs run in seed order, the group checks in seed order)."""
+    config = settings({**SAMPLER, "divergence_retries": 1}, ANALYSIS)
+    real = posterior_module.sampling_problem
+
+    def fail_second_check(seen: list):
+        def problem(by_chain, potential, divergences, transitions, max_fraction):
+            seen.append(1)
+            if len(seen) == 2:
+                return "declared failed by the test"
+            return real(by_chain, potential, divergences, transitions, max_fraction)
+
+        return problem
+
+    monkeypatch.setattr(posterior_module, "sampling_problem", fail_second_check([]))
+    alone = _alone(data, tmp_path, config)
+    monkeypatch.setattr(group_module, "sampling_problem", fail_second_check([]))
+    grouped = _grouped(data, tmp_path, config)
+    assert [numbers(m)["attempts"] for m, _ in alone] == [1, 2]
+    for (a_metrics, a_summary), (g_metrics, g_summary) in zip(alone, grouped, strict=True):
+        assert numbers(g_metrics) == numbers(a_metrics)
+        assert summaries_equal(g_summary, a_summary)
+
+    # killed in the retry (seed 1 finished by attempt 1, in the checkpoint), then resumed: the same files
+    ckpt = tmp_path / "group.checkpoint.pt"
+    real_save = checkpoint_module.save_checkpoint
+
+    def save_then_die(path, fingerprint, snapshot) -> None:
+        real_save(path, fingerprint, snapshot)
+        if snapshot.attempt == 1 and _iteration(snapshot) >= 60:
+            raise _Killed
+
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", save_then_die)
+    monkeypatch.setattr(group_module, "sampling_problem", fail_second_check([]))
+    (tmp_path / "killed").mkdir()
+    with pytest.raises(_Killed):
+        _grouped(data, tmp_path / "killed", config, ckpt)
+    saved = torch.load(ckpt, weights_only=True)
+    assert saved["attempt"] == 1 and [saved["state"]["points"][k]["attempt"] for k in (0, 1)] == [0, 1]
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", real_save)
+    resumed = _grouped(data, tmp_path / "killed", config, ckpt)
+    for (a_metrics, a_summary), (r_metrics, r_summary) in zip(alone, resumed, strict=True):
+        assert numbers(r_metrics) == numbers(a_metrics)
+        assert summaries_equal(r_summary, a_summary)
+
+
+# Killed in warm-up, and after seed 2 has left the group (at iteration 40 + 80) while seed 1 goes on.
+@pytest.mark.parametrize("kill_at", [30, 130])
+def test_a_killed_group_resumes_from_its_checkpoint_bit_identically(
+    data, tmp_path, monkeypatch, caplog, kill_at
+) -> None:
+    config = settings(SAMPLER, ANALYSIS)
+    (tmp_path / "clean").mkdir()
+    clean = _grouped(data, tmp_path / "clean", config)
+    ckpt = tmp_path / "group.checkpoint.pt"
+    real_save = checkpoint_module.save_checkpoint
+
+    def save_then_die(path, fingerprint, snapshot) -> None:
+        real_save(path, fingerprint, snapshot)
+        if _iteration(snapshot) >= kill_at:
+            raise _Killed
+
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", save_then_die)
+    with pytest.raises(_Killed):
+        _grouped(data, tmp_path, config, ckpt)
+    assert ckpt.exists() and not (tmp_path / "group0.json").exists()
+    saved = torch.load(ckpt, weights_only=True)["state"]["points"]
+    if kill_at > 120:
+        assert saved[1]["state"]["stopped"] == "converged" and saved[0]["state"]["stopped"] == ""
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", real_save)
+    with caplog.at_level(logging.INFO, logger="deeplin.deep_equivalence.posterior"):
+        resumed = _grouped(data, tmp_path, config, ckpt)
+    assert f"resumed from checkpoint {ckpt} at iteration {kill_at} " in caplog.text
+    assert not ckpt.exists()  # never survives a successful finish
+    for (c_metrics, c_summary), (r_metrics, r_summary) in zip(clean, resumed, strict=True):
+        assert numbers(r_metrics) == numbers(c_metrics)
+        assert summaries_equal(r_summary, c_summary)
+
+
+def test_a_group_holds_the_seeds_of_one_cell(data, tmp_path) -> None:
+    other = tmp_path / "wide.npz"
+    make_data("tiny", TANH_L2, 10, 1.0, 0, 50, str(other))
+    with pytest.raises(ValueError, match="one \\(model, d0, alpha\\) cell"):
+        deep_posterior_group([data[0], str(other)], settings(SAMPLER, ANALYSIS), ["a.json", "b.json"])
+    with pytest.raises(ValueError, match="names a seed twice"):
+        deep_posterior_group([data[0], data[0]], settings(SAMPLER, ANALYSIS), ["a.json", "b.json"])

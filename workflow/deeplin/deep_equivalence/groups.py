@@ -1,0 +1,71 @@
+"""Grouped posterior jobs (`sampler.points_per_job` = k > 1): which seeds of a cell share a job, and the
+per-point files taken from a group's folder. Standard library only, so that the rules can import it while
+Snakemake parses them.
+
+The seeds 0 … S−1 of a cell (model, d0, α) go in chunks of k: seeds0-(k−1), seedsk-(2k−1), …, the last chunk
+shorter. A seed no grid names (a file asked for by hand) is a group of its own. Adding a seed changes only the
+last chunk, so it reruns that chunk's job (whose numbers do not change: each point samples as it would alone).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+Cell = tuple[str, str, str]  # model, width, alpha label (the wildcards' strings)
+
+
+def cell_seed_counts(*grids: Iterable[Mapping]) -> dict[Cell, int]:
+    """Per cell, the number of seeds the grids ask for (seeds 0 … S−1; the largest over the grids)."""
+    counts: dict[Cell, int] = {}
+    for grid in grids:
+        for point in grid:
+            cell = (str(point["model"]), str(point["width"]), str(point["alpha"]))
+            counts[cell] = max(counts.get(cell, 0), int(point["seed"]) + 1)
+    return counts
+
+
+def seed_group(
+    counts: Mapping[Cell, int], per_job: int, model: str, width: str, alpha: str, seed: int
+) -> tuple[int, int]:
+    """The first and last seed of the group that samples ``seed`` of the cell."""
+    total = counts.get((str(model), str(width), str(alpha)), 0)
+    if seed >= total:
+        return seed, seed
+    first = seed // per_job * per_job
+    return first, min(first + per_job, total) - 1
+
+
+def group_dir(pattern: str, counts: Mapping[Cell, int], per_job: int, wildcards: Any) -> str:
+    """The folder (``pattern`` with {model}, {width}, {alpha}, {first}, {last}) of the group job that samples
+    the point of ``wildcards`` (model, width, alpha, seed)."""
+    model, width, alpha = wildcards.model, wildcards.width, wildcards.alpha
+    first, last = seed_group(counts, per_job, model, width, alpha, int(wildcards.seed))
+    return pattern.format(model=model, width=width, alpha=alpha, first=first, last=last)
+
+
+def group_seeds(first: int | str, last: int | str) -> list[int]:
+    """The seeds of group ``seeds{first}-{last}``."""
+    return list(range(int(first), int(last) + 1))
+
+
+def point_files(group_dir: str | Path, seed: int | str) -> tuple[Path, Path]:
+    """Where a group's job writes one point's metrics and summary."""
+    folder = Path(group_dir) / f"seed{int(seed)}"
+    return folder / "posterior.json", folder / "posterior_summary.npz"
+
+
+def take_point(group_dir: str, group_log: str, seed: int | str, metrics: str, summary: str, log: str) -> None:
+    """Copy one point's outputs from its group's folder to the per-point paths (the files a job of its own
+    writes, byte for byte), and its lines of the group's log to the point's log."""
+    source_metrics, source_summary = point_files(group_dir, seed)
+    shutil.copyfile(source_metrics, metrics)
+    shutil.copyfile(source_summary, summary)
+    tag = f" seed={int(seed)}:"
+    lines = Path(group_log).read_text(errors="replace").splitlines() if Path(group_log).exists() else []
+    mine = [line for line in lines if tag in line]
+    Path(log).write_text(
+        f"sampled in the group job of {group_dir} (its log: {group_log})\n" + "".join(f"{x}\n" for x in mine)
+    )
