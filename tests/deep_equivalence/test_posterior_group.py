@@ -20,12 +20,12 @@ from deeplin.deep_equivalence.posterior import deep_posterior
 from deeplin.deep_equivalence.posterior_group import deep_posterior_group
 from test_posterior import TANH_L2, settings
 
-# Blocks of 40 after 40 sampling iterations, at most 120; with these thresholds seed 1 passes its third check
-# (120 iterations) and seed 2 its second (80): the second point of the group leaves it first.
+# Blocks of 40 after 40 sampling iterations, at most 120; with these thresholds seed 2 passes its third check
+# (120 iterations) and seed 6 its second (80): the second point of the group leaves it first.
 SAMPLER = {"warmup": 40, "samples": 40, "max_samples": 120, "block_samples": 40}
 ANALYSIS = {"min_ess": 100, "min_rhat_fraction": 0.6}
 TIMING_KEYS = {"seconds", "seconds_warmup", "seconds_sampling", "provenance"}
-SEEDS = (1, 2)
+SEEDS = (2, 6)
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +109,8 @@ def _iteration(snapshot: checkpoint_module.Checkpoint) -> int:
 
 
 def test_a_point_that_fails_is_retried_as_its_own_job_retries_it(data, tmp_path, monkeypatch) -> None:
-    """Seed 2's first attempt is declared failed: it alone runs attempt 2 (in either case the second check of
-    a finished attempt is seed 2's first: the separate jobs run in seed order, the group checks in seed order)."""
+    """Seed 6's first attempt is declared failed: it alone runs attempt 2 (in either case the second check of
+    a finished attempt is seed 6's first: the separate jobs run in seed order, the group checks in seed order)."""
     config = settings({**SAMPLER, "divergence_retries": 1}, ANALYSIS)
     real = posterior_module.sampling_problem
 
@@ -132,7 +132,7 @@ def test_a_point_that_fails_is_retried_as_its_own_job_retries_it(data, tmp_path,
         assert numbers(g_metrics) == numbers(a_metrics)
         assert summaries_equal(g_summary, a_summary)
 
-    # killed in the retry (seed 1 finished by attempt 1, in the checkpoint), then resumed: the same files
+    # killed in the retry (seed 2 finished by attempt 1, in the checkpoint), then resumed: the same files
     ckpt = tmp_path / "group.checkpoint.pt"
     real_save = checkpoint_module.save_checkpoint
 
@@ -155,7 +155,7 @@ def test_a_point_that_fails_is_retried_as_its_own_job_retries_it(data, tmp_path,
         assert summaries_equal(r_summary, a_summary)
 
 
-# Killed in warm-up, and after seed 2 has left the group (at iteration 40 + 80) while seed 1 goes on.
+# Killed in warm-up, and after seed 6 has left the group (at iteration 40 + 80) while seed 2 goes on.
 @pytest.mark.parametrize("kill_at", [30, 130])
 def test_a_killed_group_resumes_from_its_checkpoint_bit_identically(
     data, tmp_path, monkeypatch, caplog, kill_at
