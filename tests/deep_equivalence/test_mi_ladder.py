@@ -80,6 +80,21 @@ def test_prior_variance_is_the_variance_of_the_outputs_under_the_prior():
     assert prior_variance({**model, "readout": "tanh"}) < 0.9 * sigma_l  # tanh² < h²: a real difference
 
 
+def _write_rung_posterior(folder, nishimori: float, draw_bias: float, corrected: float) -> None:
+    """A rung's posterior.json holding only what mi_point reads: its errors, verdict and costs."""
+    record = {
+        "error_nishimori": nishimori,
+        "draw_bias": draw_bias,
+        "error_corrected": corrected,
+        "passes_diagnostics": True,
+        "rhat_max": 1.0,
+        "seconds": 1.0,
+        "n_gradients": 10,
+        PROVENANCE_KEY: provenance("x"),
+    }
+    (folder / "posterior.json").write_text(json.dumps(record))
+
+
 def test_mi_point_from_exact_rung_values_reproduces_the_twin(base, tmp_path):
     """Rung records whose mmse is the twin's exact curve give the twin's I/n to the stated quadrature error;
     rungs are matched by their s (shuffled folders), and the teacher-based and posterior-variance routes are
@@ -92,17 +107,7 @@ def test_mi_point_from_exact_rung_values_reproduces_the_twin(base, tmp_path):
         folder = tmp_path / f"rung{k}"
         folder.mkdir()
         write_rung(str(base / "data.npz"), float(ladder.snr[k]), str(folder / "data.npz"))
-        record = {
-            "error_nishimori": exact[k] - 0.001,
-            "draw_bias": 0.001,
-            "error_corrected": 2 * exact[k],
-            "passes_diagnostics": True,
-            "rhat_max": 1.0,
-            "seconds": 1.0,
-            "n_gradients": 10,
-            PROVENANCE_KEY: provenance("x"),
-        }
-        (folder / "posterior.json").write_text(json.dumps(record))
+        _write_rung_posterior(folder, exact[k] - 0.001, 0.001, 2 * exact[k])
         folders.append(str(folder))
     out = mi_point({"rungs": 8}, str(base / "data.npz"), folders, str(tmp_path / "mi.json"))
     assert out["mi_deep_nishimori"] == pytest.approx(out["mi_glm_twin_quadrature"], rel=1e-12)
@@ -129,17 +134,7 @@ def test_mi_point_of_a_tanh_readout_takes_the_twin_from_gamp(tmp_path):
         folder = tmp_path / f"rung{k}"
         folder.mkdir()
         write_rung(str(tmp_path / "data.npz"), float(s), str(folder / "data.npz"))
-        record = {
-            "error_nishimori": 0.1,
-            "draw_bias": 0.0,
-            "error_corrected": 0.1,
-            "passes_diagnostics": True,
-            "rhat_max": 1.0,
-            "seconds": 1.0,
-            "n_gradients": 10,
-            PROVENANCE_KEY: provenance("x"),
-        }
-        (folder / "posterior.json").write_text(json.dumps(record))
+        _write_rung_posterior(folder, 0.1, 0.0, 0.1)
         folders.append(str(folder))
     out = mi_point({"rungs": 8}, str(tmp_path / "data.npz"), folders, str(tmp_path / "mi.json"))
     h, z = twin_training_draw(data, meta)
