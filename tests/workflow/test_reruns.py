@@ -208,3 +208,14 @@ def test_mutual_information_and_quadratic_rules_end_to_end(repo: Path, tmp_path:
         f"{de}_mi_rung_posterior": 3,
         **after,
     }
+    # grouped rungs (sampler.points_per_job = 2): the 3 rungs in jobs rungs0-1 and rungs2-2, each rung's files
+    # then taken from its group's folder; the rung data and the point as before
+    grouped = json.loads(json.dumps(study))
+    grouped[de]["mutual_information"]["rungs"] = 3
+    grouped[de]["sampler"]["points_per_job"] = 2
+    write_config(config, grouped)
+    dry = snakemake(repo, tmp_path, "-n", "--configfile", str(config))
+    jobs = planned_jobs(dry.stdout)
+    assert jobs[f"{de}_mi_rung_group"] == 2 and jobs[f"{de}_mi_rung_posterior"] == 3, jobs
+    assert jobs[f"{de}_mi_rung_data"] == 3 and jobs[f"{de}_mi_point"] == 1, jobs
+    assert "first=0, last=1" in dry.stdout and "first=2, last=2" in dry.stdout

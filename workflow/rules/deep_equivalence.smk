@@ -401,16 +401,25 @@ from deeplin.deep_equivalence.mi_figure_names import (
     MI_FIGURES as DE_MI_FIGURES,
     MI_TABLES as DE_MI_TABLES,
 )
-from deeplin.deep_equivalence.mi_grid import mi_points, rung_dirs
+from deeplin.deep_equivalence.mi_ladder import write_rung
+from deeplin.deep_equivalence.mi_grid import (
+    mi_points,
+    rung_dirs,
+    rung_group_dir,
+    rung_group_labels,
+)
 
 DE_MI = DE["mutual_information"]
 DE_MI_GRID = mi_points(DE)
 DE_MI_ON = bool(DE_MI_GRID)
 DE_RUNG = f"{DE_POINT}/mi/snr{{snr}}"
+DE_RUNG_GROUP = f"{DE_POINT}/mi/rungs{{first}}-{{last}}"
 DE_MI_WILDCARDS = dict(**DE_WILDCARDS, snr=r"[0-9][0-9.e+-]*")
 
 
 rule deep_equivalence_mi_rung_data:
+    # in Snakemake's process: a rescaling of the point's labels (numpy only), cheaper than a job's start-up;
+    # `deeplin deep_equivalence mi-rung-data` does the same from a shell
     input:
         rules.deep_equivalence_data.output,
     output:
@@ -420,49 +429,120 @@ rule deep_equivalence_mi_rung_data:
     wildcard_constraints:
         **DE_MI_WILDCARDS,
     localrule: True
-    conda:
-        "../../envs/deeplin.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "deeplin --verbose deep_equivalence mi-rung-data --data {input} --snr {wildcards.snr}"
-        " --out {output} 2> {log}"
+    run:
+        write_rung(input[0], float(wildcards.snr), output[0], log[0])
 
 
-rule deep_equivalence_mi_rung_posterior:
-    input:
-        rules.deep_equivalence_mi_rung_data.output,
-    output:
-        metrics=f"{DE_RUNG}/posterior.json",
-        summary=f"{DE_RUNG}/posterior_summary.npz",
-    log:
-        f"{DE_RUNG}/posterior.log",
-    benchmark:
-        f"{DE_RUNG}/posterior.benchmark.tsv"
-    wildcard_constraints:
-        **DE_MI_WILDCARDS,
-    conda:
-        "../../envs/deeplin-cuda.yaml"
-        if DE_SAMPLER["gpus"]
-        else "../../envs/deeplin.yaml"
-    threads: 1
-    resources:
-        **gpu_request(DE_SAMPLER),
-        mem_mb=4000,
-        runtime=120,
-        checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
-    params:
-        settings=settings_json(de_settings.posterior_settings(config)),
-        checkpoint=lambda wildcards, output: Path(output.metrics).with_name(
-            "posterior.checkpoint.pt"
-        ),
-    shell:
-        "deeplin --verbose deep_equivalence posterior --settings {params.settings:q} --data {input}"
-        " --threads {threads} --checkpoint {params.checkpoint}"
-        " --checkpoint-seconds {resources.checkpoint_seconds}"
-        " --out {output.metrics} --summary-out {output.summary} 2> {log}"
+# One job per rung (sampler.points_per_job = 1), or one job per chunk of a point's rungs: they share the
+# point's inputs and shapes, so they sample in one chain tensor as a cell's seeds do (docs/sampler.md,
+# 'Grouped posterior jobs'); the per-rung rule then takes each rung's files from the group's folder.
+if DE_PER_JOB == 1:
+
+    rule deep_equivalence_mi_rung_posterior:
+        input:
+            rules.deep_equivalence_mi_rung_data.output,
+        output:
+            metrics=f"{DE_RUNG}/posterior.json",
+            summary=f"{DE_RUNG}/posterior_summary.npz",
+        log:
+            f"{DE_RUNG}/posterior.log",
+        benchmark:
+            f"{DE_RUNG}/posterior.benchmark.tsv"
+        wildcard_constraints:
+            **DE_MI_WILDCARDS,
+        conda:
+            "../../envs/deeplin-cuda.yaml"
+            if DE_SAMPLER["gpus"]
+            else "../../envs/deeplin.yaml"
+        threads: 1
+        resources:
+            **gpu_request(DE_SAMPLER),
+            mem_mb=4000,
+            runtime=120,
+            checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
+        params:
+            settings=settings_json(de_settings.posterior_settings(config)),
+            checkpoint=lambda wildcards, output: Path(output.metrics).with_name(
+                "posterior.checkpoint.pt"
+            ),
+        shell:
+            "deeplin --verbose deep_equivalence posterior --settings {params.settings:q} --data {input}"
+            " --threads {threads} --checkpoint {params.checkpoint}"
+            " --checkpoint-seconds {resources.checkpoint_seconds}"
+            " --out {output.metrics} --summary-out {output.summary} 2> {log}"
+
+else:
+
+    rule deep_equivalence_mi_rung_group:
+        input:
+            lambda wc: [
+                rules.deep_equivalence_mi_rung_data.output[0].format(**wc, snr=label)
+                for label in rung_group_labels(DE, wc.model, wc.first, wc.last)
+            ],
+        output:
+            directory(DE_RUNG_GROUP),
+        log:
+            f"{DE_RUNG_GROUP}.log",
+        benchmark:
+            f"{DE_RUNG_GROUP}.benchmark.tsv"
+        wildcard_constraints:
+            **DE_WILDCARDS,
+            first=r"\d+",
+            last=r"\d+",
+        conda:
+            "../../envs/deeplin-cuda.yaml"
+            if DE_SAMPLER["gpus"]
+            else "../../envs/deeplin.yaml"
+        threads: 1
+        resources:
+            **gpu_request(DE_SAMPLER),
+            mem_mb=lambda wc: 1000 + 3000 * (int(wc.last) - int(wc.first) + 1),
+            runtime=lambda wc: 120 * (int(wc.last) - int(wc.first) + 1),
+            checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
+        params:
+            settings=settings_json(de_settings.posterior_settings(config)),
+            # outside the output folder: Snakemake empties that before rerunning a killed job
+            checkpoint=f"{DE_RUNG_GROUP}.checkpoint.pt",
+            outs=lambda wc, output: " ".join(
+                str(point_files(output[0], f"snr{label}")[0])
+                for label in rung_group_labels(DE, wc.model, wc.first, wc.last)
+            ),
+            summaries=lambda wc, output: " ".join(
+                str(point_files(output[0], f"snr{label}")[1])
+                for label in rung_group_labels(DE, wc.model, wc.first, wc.last)
+            ),
+        shell:
+            "deeplin --verbose deep_equivalence posterior-group --settings {params.settings:q} --data {input}"
+            " --threads {threads} --checkpoint {params.checkpoint}"
+            " --checkpoint-seconds {resources.checkpoint_seconds}"
+            " --out {params.outs} --summary-out {params.summaries} 2> {log}"
+
+    rule deep_equivalence_mi_rung_posterior:
+        input:
+            group=lambda wc: rung_group_dir(DE, DE_RUNG_GROUP, DE_PER_JOB, wc),
+        output:
+            metrics=f"{DE_RUNG}/posterior.json",
+            summary=f"{DE_RUNG}/posterior_summary.npz",
+        log:
+            f"{DE_RUNG}/posterior.log",
+        wildcard_constraints:
+            **DE_MI_WILDCARDS,
+        localrule: True
+        params:
+            group_log=lambda wc, input: f"{input.group}.log",
+        run:
+            take_point(
+                input.group,
+                params.group_log,
+                f"snr{wildcards.snr}",
+                output.metrics,
+                output.summary,
+                log[0],
+            )
 
 
 rule deep_equivalence_mi_point:

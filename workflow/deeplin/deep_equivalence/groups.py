@@ -5,12 +5,16 @@ Snakemake parses them.
 The seeds 0 … S−1 of a cell (model, d0, α) go in chunks of k: seeds0-(k−1), seedsk-(2k−1), …, the last chunk
 shorter. A seed no grid names (a file asked for by hand) is a group of its own. Adding a seed changes only the
 last chunk, so it reruns that chunk's job (whose numbers do not change: each point samples as it would alone).
+
+The rungs of one mutual-information point (its ladder's s_0 … s_(K−1), which share the point's inputs and
+shapes) go in chunks of k the same way: rungs0-(k−1), …; a ladder of another length is another ladder, so
+changing `rungs` reruns the point's rung jobs whatever the grouping.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,19 +55,41 @@ def group_seeds(first: int | str, last: int | str) -> list[int]:
     return list(range(int(first), int(last) + 1))
 
 
-def point_files(group_dir: str | Path, seed: int | str) -> tuple[Path, Path]:
-    """Where a group's job writes one point's metrics and summary."""
-    folder = Path(group_dir) / f"seed{int(seed)}"
+def rung_group(labels: Sequence[str], per_job: int, snr: str) -> tuple[int, int]:
+    """The first and last ladder index of the group that samples the rung ``snr`` (a label of ``labels``, the
+    point's rungs in ladder order)."""
+    if snr not in labels:
+        raise ValueError(f"rung snr{snr} is not on the point's ladder ({', '.join(labels)})")
+    first = labels.index(snr) // per_job * per_job
+    return first, min(first + per_job, len(labels)) - 1
+
+
+def point_files(group_dir: str | Path, member: int | str) -> tuple[Path, Path]:
+    """Where a group's job writes one member's metrics and summary: seed ``member`` of a cell (an int), or a
+    rung of a point (a folder name, snr<s>)."""
+    folder = Path(group_dir) / (f"seed{int(member)}" if isinstance(member, int) else str(member))
     return folder / "posterior.json", folder / "posterior_summary.npz"
 
 
-def take_point(group_dir: str, group_log: str, seed: int | str, metrics: str, summary: str, log: str) -> None:
-    """Copy one point's outputs from its group's folder to the per-point paths (the files a job of its own
-    writes, byte for byte), and its lines of the group's log to the point's log."""
-    source_metrics, source_summary = point_files(group_dir, seed)
+def member_tag(member: int | str) -> str:
+    """How the group's log lines name a member: the end of its `where` (posterior.load_posterior)."""
+    if isinstance(member, int):
+        return f" seed={member}:"
+    return f" {member.replace('snr', 'snr=', 1)}:"
+
+
+def take_point(
+    group_dir: str, group_log: str, member: int | str, metrics: str, summary: str, log: str
+) -> None:
+    """Copy one member's outputs from its group's folder to the per-point paths (the files a job of its own
+    writes, byte for byte), and its lines of the group's log to the point's log. ``member``: a seed (an int
+    or its wildcard string of digits) or a rung folder (snr<s>)."""
+    if isinstance(member, str) and member.isdigit():
+        member = int(member)
+    source_metrics, source_summary = point_files(group_dir, member)
     shutil.copyfile(source_metrics, metrics)
     shutil.copyfile(source_summary, summary)
-    tag = f" seed={int(seed)}:"
+    tag = member_tag(member)
     lines = Path(group_log).read_text(errors="replace").splitlines() if Path(group_log).exists() else []
     mine = [line for line in lines if tag in line]
     Path(log).write_text(

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..activations import get_readout
 from .grid import alpha_label
+from .groups import rung_group
 from .layers import gaussian_expectation, layer_coefficients
 from .mutual_information import Ladder, make_ladder
 
@@ -64,3 +65,18 @@ def rung_dirs(section: Mapping[str, Any], pattern: str, wildcards) -> list[str]:
     point = dict(wildcards.items())
     labels = snr_labels(section["models"][point["model"]], section["mutual_information"]["rungs"])
     return [pattern.format(**point, snr=label) for label in labels]
+
+
+def rung_group_labels(section: Mapping[str, Any], model: str, first: int | str, last: int | str) -> list[str]:
+    """The rung labels of group rungs{first}-{last} of a point of ``model`` (sampler.points_per_job > 1)."""
+    labels = snr_labels(section["models"][model], section["mutual_information"]["rungs"])
+    return labels[int(first) : int(last) + 1]
+
+
+def rung_group_dir(section: Mapping[str, Any], pattern: str, per_job: int, wildcards) -> str:
+    """The folder (``pattern`` with the point's wildcards, {first} and {last}) of the group job that samples
+    the rung of ``wildcards`` (model, width, alpha, seed, snr)."""
+    point = dict(wildcards.items())
+    labels = snr_labels(section["models"][point["model"]], section["mutual_information"]["rungs"])
+    first, last = rung_group(labels, per_job, point.pop("snr"))
+    return pattern.format(**point, first=first, last=last)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -78,19 +79,18 @@ def rung_point(data: PointData, meta: dict, snr: float) -> tuple[PointData, dict
     return rung, rung_meta
 
 
-def write_rung(data_path: str, snr: float, out: str) -> dict:
-    """Read the base point, write its rung at ``snr`` (npz as the base data); returns the rung's metadata."""
+def write_rung(data_path: str, snr: float, out: str, log_path: str | None = None) -> dict:
+    """Read the base point, write its rung at ``snr`` (npz as the base data); returns the rung's metadata.
+    The line it logs also goes to ``log_path`` when given (the rule calls this in Snakemake's process: a rung
+    is a rescaling, cheaper than starting a job)."""
     data, meta = load_point(data_path)
     rung, rung_meta = rung_point(data, meta, snr)
     save_point(out, rung, rung_meta)
-    log.info(
-        "rung %s d0=%d alpha=%g seed=%d: s=%.6g (likelihood noise %.6g), n=%d",
-        meta["model_name"],
-        meta["width"],
-        meta["alpha"],
-        meta["seed"],
-        snr,
-        1.0 / snr,
-        rung_meta["n"],
+    line = (
+        f"rung {meta['model_name']} d0={meta['width']:d} alpha={meta['alpha']:g} seed={meta['seed']:d}: "
+        f"s={snr:.6g} (likelihood noise {1.0 / snr:.6g}), n={rung_meta['n']:d}"
     )
+    log.info("%s", line)
+    if log_path is not None:
+        Path(log_path).write_text(line + "\n")
     return rung_meta

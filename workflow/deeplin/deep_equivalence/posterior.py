@@ -126,6 +126,8 @@ def load_posterior(data_path: str, sampler: Mapping) -> PointPosterior:
         dtype,
     )
     where = f"{meta['model_name']} d0={meta['width']} alpha={meta['alpha']:g} seed={meta['seed']}"
+    if "snr" in meta:  # a rung of the mutual-information ladder: the label of its folder (repr of s)
+        where += f" snr={float(meta['snr'])!r}"
     x_test = torch.as_tensor(data.x_test, dtype=dtype, device=device)
     return PointPosterior(data, meta, where, device, dtype, posterior, x_test)
 

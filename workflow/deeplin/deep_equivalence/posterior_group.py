@@ -3,11 +3,12 @@
 
 Each point keeps what makes its numbers: its data and posterior (evaluated on its own block of rows), its
 device random streams, its adaptation and its stopping criterion; the trajectory lengths are the cell's
-(deeplin.deep_equivalence.posterior.PointPosterior.jitter_seed). So every point's posterior.json and
-summary equal those of a job of its own, bit for bit on a CPU (timings aside: `seconds` is the group's wall
-time). Retries run the failed points again as a group of their own with the next attempt's settings; the
-checkpoint holds every point's state (as a lone job's checkpoint would) and its draws. A point that fails
-all its attempts fails the job (with every point of the group: a job's outputs are all or nothing).
+(deeplin.deep_equivalence.posterior.PointPosterior.jitter_seed). So every point's posterior.json and summary
+equal those of a job of its own, bit for bit on a CPU (timings aside: `seconds` is the point's equal share of
+the group's wall time, the warm-up and sampling times the group's). Retries run the failed points again as a
+group of their own with the next attempt's settings; the checkpoint holds every point's state (as a lone job's
+checkpoint would) and its draws. A point that fails all its attempts fails the job (with every point of the
+group: a job's outputs are all or nothing).
 """
 
 from __future__ import annotations
@@ -49,16 +50,17 @@ log = logging.getLogger("deeplin.deep_equivalence.posterior")
 
 
 def load_group(data_paths: Sequence[str], sampler: Mapping) -> list[PointPosterior]:
-    """The points' posteriors; they must be of one cell (model, width, α) so that their shapes agree."""
+    """The points' posteriors; they must be of one cell (model, width, α) so that their shapes agree: seeds
+    of the cell, or rungs (signal-to-noise ratios) of one mutual-information point, never the same twice."""
     points = [load_posterior(path, sampler) for path in data_paths]
     cells = {(p.meta["model_name"], p.meta["width"], p.meta["alpha"], p.posterior.dim) for p in points}
     if len(cells) != 1:
         raise ValueError(
             f"a posterior group holds the seeds of one (model, d0, alpha) cell, not {sorted(cells)}"
         )
-    seeds = [p.meta["seed"] for p in points]
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"a posterior group names a seed twice: {seeds}")
+    members = [(p.meta["seed"], p.meta.get("snr")) for p in points]
+    if len(set(members)) != len(members):
+        raise ValueError(f"a posterior group names a point twice: {[p.where for p in points]}")
     return points
 
 
@@ -265,10 +267,10 @@ def deep_posterior_group(
     checkpointing = Checkpointing(checkpoint, group_fingerprint(points, sampler), checkpoint_seconds)
     start = time.perf_counter()
     runs = sample_group_with_retries(points, sampler, checkpointing, thresholds)
-    seconds = time.perf_counter() - start
+    share = (time.perf_counter() - start) / len(points)  # each point's equal share of the group's wall time
     records = []
     for k, (point, run) in enumerate(zip(points, runs, strict=True)):
-        metrics = posterior_record(point, sampler, thresholds, run, seconds=seconds)
+        metrics = posterior_record(point, sampler, thresholds, run, seconds=share)
         write_outputs(metrics, run, outs[k], draws_outs[k] if draws_outs else None, None)
         log_outcome(point.where, metrics, sampler["chains"] * run.result.samples, thresholds)
         records.append(metrics)
