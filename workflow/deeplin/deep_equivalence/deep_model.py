@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -23,7 +24,19 @@ def logistic_tanh_(z: torch.Tensor) -> torch.Tensor:
     arithmetic; in floating point the absolute error is a few units of the dtype's epsilon (≤ 2e-7 in float32,
     against 3e-8 for torch's tanh), far below the posterior's scales. The potential and the gradient of a
     leapfrog step both use it, so the sampler stays exact for the potential it evaluates."""
-    return z.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
+    return tanh_of_half_(z.mul_(2.0))
+
+
+def tanh_of_half_(z: torch.Tensor) -> torch.Tensor:
+    """tanh(z/2) in place, as 2σ(z) − 1 (`logistic_tanh_` of z/2): the gradient's forward has its matrix
+    product write 2·W X directly. The affine step is one kernel, −1 + 2σ (a 0-dim −1 broadcast)."""
+    return torch.add(_minus_one(z.dtype, z.device), z.sigmoid_(), alpha=2.0, out=z)
+
+
+@functools.cache
+def _minus_one(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A 0-dim −1 per dtype and device (made once: a fresh one costs a few µs per call)."""
+    return torch.full((), -1.0, dtype=dtype, device=device)
 
 
 class DeepPosterior:
@@ -88,9 +101,13 @@ class DeepPosterior:
         T_l = φ(s_{l−1} W_l T_{l−1}), T_0 = Xᵀ, s_0 = 1: batched products over the chains, fewer kernels
         than the (C, n, d_l) layout's broadcast products."""
         layer = x.T.contiguous().expand(theta.shape[0], -1, -1)  # (C, d0, n), shared by the chains
+        in_place = self._tanh and not theta.requires_grad  # the draws' predictions: tanh as the gradient's
         for w, scale in zip(self.unflatten(theta)[:-1], [1.0, *self._scales[:-1]], strict=True):
             product = torch.bmm(w, layer)
-            layer = self.phi(product if scale == 1.0 else product * scale)
+            if in_place:
+                layer = logistic_tanh_(product if scale == 1.0 else product.mul_(scale))
+            else:
+                layer = self.phi(product if scale == 1.0 else product * scale)
         return layer
 
     def potential(self, theta: torch.Tensor) -> torch.Tensor:
@@ -135,11 +152,14 @@ class DeepPosterior:
         values, slopes = [], []  # T_l = φ(Z_l) and φ′(Z_l) (None for tanh: formed from T_l): (C, d_l, n)
         for index in range(depth):
             z = self._buffer(f"z{index}", (chains, self.widths[index + 1], n), theta)
+            double = 2.0 if tanh else 1.0  # for tanh the products write 2Z (tanh_of_half_)
             if index:
-                torch.bmm(weights[index], values[-1], out=z).mul_(self._scales[index - 1])
-            else:  # the inputs broadcast over chains (a batched product without copying W_1)
+                torch.bmm(weights[index], values[-1], out=z).mul_(double * self._scales[index - 1])
+            elif tanh:  # the inputs broadcast over chains (a batched product without copying W_1)
+                torch.baddbmm(z, weights[0], self._inputs(chains), beta=0.0, alpha=2.0, out=z)
+            else:
                 torch.bmm(weights[0], self._inputs(chains), out=z)
-            value, slope = (logistic_tanh_(z), None) if tanh else self.phi_with_derivative(z)
+            value, slope = (tanh_of_half_(z), None) if tanh else self.phi_with_derivative(z)
             values.append(value)
             slopes.append(slope)
         h = self._buffer("h", (chains, 1, n), theta)  # aᵀT_L, without s_L (folded into the likelihood)
