@@ -246,3 +246,21 @@ def test_the_rungs_of_a_mutual_information_point_group_as_seeds_do(data, tmp_pat
         assert member_tag(member) in mine and member_tag(f"snr{(0.5, 10.0)[1 - k]!r}") not in mine
     # power: the two rungs' posteriors differ (the noise 1/s is not the same)
     assert numbers(alone[0][0])["error_raw"] != numbers(alone[1][0])["error_raw"]
+
+
+def test_a_posterior_jobs_memory_request_follows_its_store_of_draws() -> None:
+    """posterior_mem_mb: 500 MB + per point 100 MB + three float64 copies of its draws at the budget
+    (⌈4000/2⌉ kept × 8 chains × 1000 predictions = 16 million values = 122 MB each)."""
+    from deeplin.deep_equivalence.groups import posterior_mem_mb
+
+    sampler = {"samples": 400, "max_samples": 4000, "thin": 2, "chains": 8}
+    one = 100 + 3 * 2000 * 8 * 1000 * 8 / 2**20
+    assert posterior_mem_mb(sampler, 1000) == int(np.ceil(500 + one))
+    assert posterior_mem_mb(sampler, 1000, 10) == int(np.ceil(500 + 10 * one))
+    # a fixed length below the first check: the budget is the first check
+    assert posterior_mem_mb({**sampler, "max_samples": 10}, 1000) == int(
+        np.ceil(500 + 100 + 3 * 200 * 64e3 / 2**20)
+    )
+    # power: the request grows with the predictions stored, by three float64 copies of the extra draws
+    extra = posterior_mem_mb(sampler, 10_000) - posterior_mem_mb(sampler, 1000)
+    assert abs(extra - 3 * 2000 * 8 * 9000 * 8 / 2**20) <= 1

@@ -9,6 +9,7 @@ from deeplin.deep_equivalence.groups import (
     group_dir,
     group_seeds,
     point_files,
+    posterior_mem_mb,
     take_point,
 )
 from deeplin.deep_equivalence.figure_names import (
@@ -115,7 +116,7 @@ if DE_PER_JOB == 1:
         threads: 1
         resources:
             **gpu_request(DE_SAMPLER),
-            mem_mb=4000,
+            mem_mb=posterior_mem_mb(DE_SAMPLER, DE["simulation"]["test_size"]),
             runtime=120,
             # how, not what: the checkpoint interval changes no number, so it is a resource (resources never
             # trigger reruns; params would)
@@ -161,7 +162,11 @@ else:
         threads: 1
         resources:
             **gpu_request(DE_SAMPLER),
-            mem_mb=lambda wc: 1000 + 3000 * len(group_seeds(wc.first, wc.last)),
+            mem_mb=lambda wc: posterior_mem_mb(
+                DE_SAMPLER,
+                DE["simulation"]["test_size"],
+                len(group_seeds(wc.first, wc.last)),
+            ),
             runtime=lambda wc: 120 * len(group_seeds(wc.first, wc.last)),
             checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
         params:
@@ -461,7 +466,9 @@ if DE_PER_JOB == 1:
         threads: 1
         resources:
             **gpu_request(DE_SAMPLER),
-            mem_mb=4000,
+            mem_mb=lambda wc: posterior_mem_mb(
+                DE_SAMPLER, round(float(wc.alpha) * int(wc.width))
+            ),
             runtime=120,
             checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
         params:
@@ -500,7 +507,12 @@ else:
         threads: 1
         resources:
             **gpu_request(DE_SAMPLER),
-            mem_mb=lambda wc: 1000 + 3000 * (int(wc.last) - int(wc.first) + 1),
+            # a rung's predictions are its n training outputs
+            mem_mb=lambda wc: posterior_mem_mb(
+                DE_SAMPLER,
+                round(float(wc.alpha) * int(wc.width)),
+                int(wc.last) - int(wc.first) + 1,
+            ),
             runtime=lambda wc: 120 * (int(wc.last) - int(wc.first) + 1),
             checkpoint_seconds=str(DE_SAMPLER["checkpoint_seconds"]),
         params:

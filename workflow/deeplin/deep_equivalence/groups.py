@@ -13,6 +13,7 @@ changing `rungs` reruns the point's rung jobs whatever the grouping.
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -95,3 +96,15 @@ def take_point(
     Path(log).write_text(
         f"sampled in the group job of {group_dir} (its log: {group_log})\n" + "".join(f"{x}\n" for x in mine)
     )
+
+
+def posterior_mem_mb(sampler: Mapping, test_points: int, points: int = 1) -> int:
+    """Memory (MB) to ask for a posterior job of ``points`` points with ``test_points`` predictions each: what
+    grows with the settings is each point's store of draws, up to the budget (max(samples, max_samples) /
+    thin kept draws × chains × test points); counted three times in float64 (the store while it doubles, and
+    the float64 copy the metrics read), plus 100 MB per point and 500 MB for the process (Python, torch).
+    An upper bound for points that run to their budget: on the default study a job of 10 points peaked at
+    717 MB of RSS, which this puts at 8.8 GB (its points stopped after a tenth of their budget)."""
+    budget = max(int(sampler["samples"]), int(sampler["max_samples"]))
+    draws = -(-budget // int(sampler["thin"])) * int(sampler["chains"]) * int(test_points)
+    return math.ceil(500 + points * (100 + 3 * draws * 8 / 2**20))
