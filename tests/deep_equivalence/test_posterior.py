@@ -187,6 +187,22 @@ def test_sign_readout_posterior_reports_classification_errors(tmp_path) -> None:
     assert metrics["theory_error"] < 0.5
 
 
+def test_linear_readout_reports_the_rao_blackwellised_error_and_other_readouts_do_not(tmp_path) -> None:
+    metrics = _posterior(tmp_path, "rb", {"warmup": 150, "samples": 300}, alpha=2.0)
+    # Both estimate the same posterior mean from the same chains: their squared errors differ by at most the
+    # Monte Carlo error of the plain mean, SD ≈ 2√(error · draw bias) as in the halves test below.
+    sd = 2 * math.sqrt(metrics["error_raw"] * metrics["draw_bias"])
+    assert abs(metrics["error_raw"] - metrics["error_rb_raw"]) < 4 * sd
+    assert metrics["error_rb_corrected"] == metrics["error_rb_raw"] - metrics["draw_bias_rb"]
+    # The conditional means average the readout out exactly: less variance than the draws' predictions,
+    # and a smaller finite-draw bias than the plain mean's.
+    assert metrics["rb_variance_ratio_median"] > 1
+    assert metrics["draw_bias_rb"] < metrics["draw_bias"]
+    assert metrics["ess_rb_equivalent_median"] > metrics["ess_bulk_median"]
+    sign = _posterior(tmp_path, "rb-sign", {"warmup": 60, "samples": 60}, model=dict(TANH_L2, readout="sign"))
+    assert not [key for key in sign if "_rb" in key]
+
+
 @pytest.mark.slow
 def test_float32_and_float64_agree(tmp_path) -> None:
     sampler = {"warmup": 150, "samples": 300}

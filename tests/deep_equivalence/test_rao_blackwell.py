@@ -10,6 +10,7 @@ from deeplin.deep_equivalence.deep_model import DeepPosterior
 from deeplin.deep_equivalence.rao_blackwell import (
     conditional_readout_mean,
     equivalent_ess,
+    predictions_and_conditional_means,
     rao_blackwell_predictions,
 )
 
@@ -71,3 +72,41 @@ def test_equivalent_ess_of_independent_draws() -> None:
     a, b = rng.standard_normal((2, 4, 1000, 50))
     ess = np.median(equivalent_ess(a + b, a))
     assert ess == pytest.approx(8000, rel=0.1)
+
+
+def test_rao_blackwell_metrics_of_independent_draws_have_the_closed_form_values() -> None:
+    # conditional means A ~ N(m, 1) and draws A + B, B ~ N(0, 1), all iid over N = 200 draws: the averaged
+    # conditional means have MC variance 1/N, so E(f − Ŷ_RB)² = mean (f − m)² + 1/N, the draw bias is 1/N
+    # (0.005), the variance ratio 2 and the equivalent ESS 2N. With f − m of variance 0.01 over 2000 test
+    # points the raw error scatters by 2√(0.01/(N·2000)) ≈ 1.6e-4, so the uncorrected error (off by 0.005)
+    # fails the bound; ESS estimates scatter by a few %, hence 10 % of the bias in the tolerance.
+    from deeplin.deep_equivalence.posterior_metrics import rao_blackwell_metrics
+
+    rng = np.random.default_rng(1)
+    chains, draws, points = 4, 50, 2000
+    m = rng.standard_normal(points)
+    clean = m + 0.1 * rng.standard_normal(points)
+    a = m + rng.standard_normal((chains, draws, points))
+    out = rao_blackwell_metrics(a + rng.standard_normal(a.shape), a, clean)
+    total = chains * draws
+    assert out["draw_bias_rb"] == pytest.approx(1 / total, rel=0.1)
+    assert out["rb_variance_ratio_median"] == pytest.approx(2.0, rel=0.05)
+    assert out["ess_rb_equivalent_median"] == pytest.approx(2 * total, rel=0.15)
+    truth = float(np.mean((clean - m) ** 2))
+    tolerance = 0.1 / total + 4 * 2 * np.sqrt(0.01 / (total * points)) + 4 * np.sqrt(2 / points) / total
+    assert abs(out["error_rb_corrected"] - truth) < tolerance
+    assert abs(out["error_rb_raw"] - truth) > tolerance  # power: the finite-draw bias is visible
+    squared = (clean - a.mean(axis=(0, 1))) ** 2  # the test-set standard error of the estimate's squares
+    assert out["error_rb_se"] == pytest.approx(np.std(squared, ddof=1) / np.sqrt(points), rel=1e-6)
+
+
+def test_a_kept_draw_stores_its_predictions_then_their_conditional_means() -> None:
+    posterior = _posterior(2)
+    theta = torch.randn(3, posterior.dim, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    x = torch.randn(9, 6, dtype=torch.float64)
+    both = predictions_and_conditional_means(posterior, theta, x)
+    assert both.shape == (3, 2, 9)
+    assert torch.allclose(both[:, 0], posterior.predict(theta, x), rtol=1e-13, atol=1e-15)
+    theta_at_mean = theta.clone()
+    theta_at_mean[:, -5:] = conditional_readout_mean(posterior, theta)
+    assert torch.allclose(both[:, 1], posterior.pre_readout(theta_at_mean, x), rtol=1e-12, atol=1e-14)

@@ -81,6 +81,17 @@ DEEP_ESTIMATES: dict[str, str] = {
 
 DEEP: dict[str, str] = {
     **{f"deep_{key}": text for key, text in DEEP_ESTIMATES.items()},
+    "deep_error_rb_raw": "linear readout: direct test error of the Rao–Blackwellised posterior mean, the mean "
+    "over kept draws of E[h | hidden weights, data] (the readout integrated out exactly: its conditional "
+    "posterior is Gaussian); the same estimand as deep_error_raw with less Monte Carlo noise",
+    "deep_error_rb_corrected": "deep_error_rb_raw minus deep_draw_bias_rb",
+    "deep_error_rb_se": "standard error of deep_error_rb_raw over the test set (test-sample noise only)",
+    "deep_draw_bias_rb": "finite-draw bias of deep_error_rb_raw: mean over the diagnosed test points of the "
+    "conditional means' variance over their effective sample size of the mean",
+    "deep_rb_variance_ratio_median": "median over the diagnosed test points of Var(prediction) / Var(conditional "
+    "mean) over the draws: how much noise integrating the readout out removes per draw",
+    "deep_ess_rb_equivalent_median": "median over the diagnosed test points of the number of plain draws that "
+    "would give the Rao–Blackwellised mean's precision (its bulk ESS times the variance ratio)",
     "deep_point": "the point in words (model, d0, α, seed), as in the posterior log",
     "deep_device": "device the chains ran on (cpu, cuda)",
     "deep_dtype": "floating-point type of the chains",

@@ -88,15 +88,20 @@ class DeepPosterior:
 
     def features(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """X⁽ᴸ⁾ for every chain and input: (C, n, d_L), with X⁽ˡ⁾ = φ(W X⁽ˡ⁻¹⁾)/√d_l as in the teacher (a
-        transposed view of `_last_layer`'s (C, d_L, n) values)."""
-        return (self._last_layer(theta, x) * self._scales[-1]).transpose(1, 2)
+        transposed view of `last_layer`'s (C, d_L, n) values)."""
+        return (self.last_layer(theta, x) * self._scales[-1]).transpose(1, 2)
 
     def pre_readout(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """h = aᵀX⁽ᴸ⁾ = s_L aᵀT_L for every chain and input: (C, n)."""
         a = self.unflatten(theta)[-1]
-        return torch.bmm(a.unsqueeze(1), self._last_layer(theta, x)).squeeze(1) * self._scales[-1]
+        return torch.bmm(a.unsqueeze(1), self.last_layer(theta, x)).squeeze(1) * self._scales[-1]
 
-    def _last_layer(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def last_scale(self) -> float:
+        """s_L = 1/√d_L, the readout's normalisation: h = s_L aᵀT_L (`last_layer`)."""
+        return self._scales[-1]
+
+    def last_layer(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """T_L for every chain and input, (C, d_L, n), in the gradient's transposed layout
         T_l = φ(s_{l−1} W_l T_{l−1}), T_0 = Xᵀ, s_0 = 1: batched products over the chains, fewer kernels
         than the (C, n, d_l) layout's broadcast products."""

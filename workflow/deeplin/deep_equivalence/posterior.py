@@ -31,7 +31,13 @@ from ..io import PROVENANCE_KEY, atomic_write, provenance, provenance_entry, wri
 from ..seeding import derived_seed
 from .data import load_point
 from .deep_model import DeepPosterior
-from .posterior_metrics import chain_diagnostics, convergence_metrics, prediction_metrics
+from .posterior_metrics import (
+    chain_diagnostics,
+    convergence_metrics,
+    prediction_metrics,
+    rao_blackwell_metrics,
+)
+from .rao_blackwell import predictions_and_conditional_means
 from .settings import without_resources
 from .teacher import PointData, point_seed
 from .theory import theory_curve
@@ -90,6 +96,25 @@ class PointPosterior:
     dtype: torch.dtype
     posterior: DeepPosterior
     x_test: torch.Tensor
+
+    @property
+    def rao_blackwell(self) -> bool:
+        """Whether a kept draw also stores the conditional means of its test predictions given the hidden
+        weights (the linear readout, whose conditional is Gaussian: deeplin.deep_equivalence.rao_blackwell)."""
+        return self.posterior.readout.name == "linear"
+
+    @property
+    def draw_columns(self) -> int:
+        """Values a kept draw stores per chain: the test predictions, then (`rao_blackwell`) their
+        conditional means."""
+        return self.x_test.shape[0] * (2 if self.rao_blackwell else 1)
+
+    def draw_values(self, position: torch.Tensor) -> torch.Tensor:
+        """What the kept draw at `position` (C, D) stores: (C, `draw_columns`)."""
+        with torch.no_grad():
+            if self.rao_blackwell:
+                return predictions_and_conditional_means(self.posterior, position, self.x_test).flatten(1)
+            return self.posterior.predict(position, self.x_test)
 
     def seed(self, purpose: str) -> int:
         """The point's seed for one random stream (deeplin.deep_equivalence.teacher.point_seed)."""
@@ -206,7 +231,12 @@ def checkpoint_fingerprint(point: PointPosterior, sampler: Mapping) -> str:
     settings that change numbers (the device setting itself aside: `auto` and `cpu` may sample alike)."""
     settings = {key: value for key, value in sampler.items() if key != "device"}
     return section_hash(
-        {"data": point.meta["provenance"]["config_hash"], "device": point.device.type, "sampler": settings}
+        {
+            "data": point.meta["provenance"]["config_hash"],
+            "device": point.device.type,
+            "sampler": settings,
+            "draw_columns": point.draw_columns,  # a checkpoint of draws without conditional means is not resumed
+        }
     )
 
 
@@ -219,6 +249,7 @@ class Attempt:
     result: HMCResult
     by_chain: np.ndarray  # (chains, draws, test points) predictions, float64
     potential: np.ndarray  # (chains, draws) U of the draws, float64
+    conditional: np.ndarray | None = None  # (chains, draws, test points) their conditional means, or None
 
 
 def converged(point: PointPosterior, thresholds: Mapping, draws: DrawBuffer, state: SamplerState) -> bool:
@@ -226,7 +257,8 @@ def converged(point: PointPosterior, thresholds: Mapping, draws: DrawBuffer, sta
     (deeplin.diagnostics.convergence_failures, on deeplin.deep_equivalence.posterior_metrics.convergence_metrics).
     Logs one line per block: the draws, the diagnostics and the decision."""
     kept = state.draws_kept
-    by_chain = draws.first(kept).permute(1, 0, 2).double().cpu().numpy()
+    predictions = draws.first(kept)[..., : point.x_test.shape[0]]  # the conditional means are not diagnosed
+    by_chain = predictions.permute(1, 0, 2).double().cpu().numpy()
     potential = state.potential_trace[:kept].T.double().cpu().numpy()
     metrics = convergence_metrics(by_chain, potential)
     failed = convergence_failures(metrics, thresholds)
@@ -247,13 +279,22 @@ def converged(point: PointPosterior, thresholds: Mapping, draws: DrawBuffer, sta
 
 
 def attempt_from(
-    number: int, config: HMCConfig, result: HMCResult, draws: DrawBuffer | torch.Tensor
+    number: int,
+    config: HMCConfig,
+    result: HMCResult,
+    draws: DrawBuffer | torch.Tensor,
+    rao_blackwell: bool,
 ) -> Attempt:
-    """The finished attempt: its draws' test predictions (chains, draws, test points) and potentials, float64."""
+    """The finished attempt: its draws' test predictions (chains, draws, test points), their conditional
+    means where the draws hold them (`PointPosterior.draw_values`), and potentials, float64."""
     kept = result.potential.shape[0]
     values = draws.first(kept) if isinstance(draws, DrawBuffer) else draws[:kept]
     by_chain = values.permute(1, 0, 2).double().cpu().numpy()
-    return Attempt(number, config, result, by_chain, result.potential.T.double().cpu().numpy())
+    conditional = None
+    if rao_blackwell:
+        by_chain, conditional = np.split(by_chain, 2, axis=-1)
+    potential = result.potential.T.double().cpu().numpy()
+    return Attempt(number, config, result, by_chain, potential, conditional)
 
 
 def hmc_seed(point: PointPosterior, attempt: int) -> int:
@@ -278,7 +319,7 @@ def sample_attempt(
     config = hmc_config(sampler, attempt)
     chains = init.shape[0]
     budget = config.plan.budget if thresholds is not None else config.samples
-    draws = DrawBuffer(config.kept, chains, point.x_test.shape[0], point.dtype, point.device)
+    draws = DrawBuffer(config.kept, chains, point.draw_columns, point.dtype, point.device)
     draws.reserve(-(-budget // config.thin))
     state = None
     if resumed is not None:
@@ -307,8 +348,7 @@ def sample_attempt(
     )
 
     def record(index: int, position: torch.Tensor) -> None:
-        with torch.no_grad():
-            draws.put(index, point.posterior.predict(position, point.x_test))
+        draws.put(index, point.draw_values(position))
 
     def snapshot(state: SamplerState) -> Checkpoint:
         return Checkpoint(
@@ -334,7 +374,7 @@ def sample_attempt(
         )
     except NonFiniteStart as exc:  # bad data or a broken likelihood: no step size can help
         raise SamplerFailure(f"{point.where}: {exc}; no metrics written") from None
-    return attempt_from(attempt, config, result, draws)
+    return attempt_from(attempt, config, result, draws, point.rao_blackwell)
 
 
 def sample_with_retries(
@@ -399,6 +439,8 @@ def posterior_record(
             run.by_chain, point.data.clean_test, point.data.y_test, sign, teacher_chains(chains)
         )
     )
+    if run.conditional is not None:
+        metrics.update(rao_blackwell_metrics(run.by_chain, run.conditional, point.data.clean_test))
     metrics.update(chain_diagnostics(run.potential))
     metrics.update(
         accept_rate=float(result.accept_rate.mean()),
@@ -433,13 +475,11 @@ def write_outputs(
     if draws_out:
         pooled = run.by_chain.reshape(-1, run.by_chain.shape[-1])
         mean, var = pooled.mean(axis=0), pooled.var(axis=0, ddof=1)
+        arrays = {"posterior_mean": mean, "posterior_variance": var}
+        if run.conditional is not None:  # the Rao–Blackwellised posterior mean (linear readout)
+            arrays["posterior_mean_rb"] = run.conditional.reshape(-1, mean.shape[0]).mean(axis=0)
         with atomic_write(draws_out, "wb") as handle:
-            np.savez_compressed(
-                handle,
-                posterior_mean=mean,
-                posterior_variance=var,
-                **{PROVENANCE_KEY: provenance_entry(metrics["provenance"])},
-            )
+            np.savez_compressed(handle, **arrays, **{PROVENANCE_KEY: provenance_entry(metrics["provenance"])})
     write_json(out, metrics)
     remove_checkpoint(checkpoint)
 
@@ -469,13 +509,20 @@ def log_outcome(where: str, metrics: Mapping, transitions: int, thresholds: Mapp
         transitions,
         metrics["n_gradients"],
     )
+    rao_blackwell = ""
+    if "error_rb_corrected" in metrics:
+        rao_blackwell = (
+            f", Rao-Blackwellised {metrics['error_rb_corrected']:.4g} with draw bias "
+            f"{metrics['draw_bias_rb']:.3g} against {metrics['draw_bias']:.3g}"
+        )
     log.info(
-        "posterior %s: error %.4g (corrected %.4g, Nishimori %.4g, theory %.4g), %.1f s",
+        "posterior %s: error %.4g (corrected %.4g, Nishimori %.4g, theory %.4g%s), %.1f s",
         where,
         metrics["error_raw"],
         metrics["error_corrected"],
         metrics["error_nishimori"],
         metrics["theory_error"],
+        rao_blackwell,
         metrics["seconds"],
     )
     log.info("posterior %s: %s", where, verdict_line(metrics, thresholds))

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 
 from ..checkpoint import Checkpoint, PeriodicCheckpointer, load_checkpoint, remove_checkpoint
@@ -104,7 +105,7 @@ def sample_group_attempt(
     budget_kept = -(-config.plan.budget // config.thin)
     draws = []
     for point in group:
-        buffer = DrawBuffer(config.kept, chains, point.x_test.shape[0], point.dtype, point.device)
+        buffer = DrawBuffer(config.kept, chains, point.draw_columns, point.dtype, point.device)
         buffer.reserve(budget_kept)
         draws.append(buffer)
     states = None
@@ -144,9 +145,7 @@ def sample_group_attempt(
             return
         for k, member in enumerate(state.members):
             point = group[member.point]
-            draws[member.point].put(
-                index, point.posterior.predict(state.kernel.position[state.rows(k)], point.x_test)
-            )
+            draws[member.point].put(index, point.draw_values(state.kernel.position[state.rows(k)]))
 
     def snapshot(state: GroupState) -> Checkpoint:
         entries = dict(earlier)
@@ -174,14 +173,18 @@ def sample_group_attempt(
     except NonFiniteStart as exc:  # bad data or a broken likelihood: no step size can help
         where = ", ".join(p.where for p in group)
         raise SamplerFailure(f"{where}: {exc}; no metrics written") from None
-    return {i: attempt_from(attempt, config, results[k], draws[k]) for k, i in enumerate(members)}
+    return {
+        i: attempt_from(attempt, config, results[k], draws[k], group[k].rao_blackwell)
+        for k, i in enumerate(members)
+    }
 
 
-def _earlier_attempt(sampler: Mapping, entry: dict, device: torch.device) -> Attempt:
+def _earlier_attempt(sampler: Mapping, entry: dict, point: PointPosterior) -> Attempt:
     """A point finished by an earlier attempt, rebuilt from its checkpoint entry."""
-    state = SamplerState.from_state_dict(entry["state"], device)
+    state = SamplerState.from_state_dict(entry["state"], point.device)
     number = int(entry["attempt"])
-    return attempt_from(number, hmc_config(sampler, number), final_result(state), entry["draws"].to(device))
+    config, draws = hmc_config(sampler, number), entry["draws"].to(point.device)
+    return attempt_from(number, config, final_result(state), draws, point.rao_blackwell)
 
 
 def sample_group_with_retries(
@@ -200,7 +203,7 @@ def sample_group_with_retries(
         for i, entry in entries.items():
             if int(entry["attempt"]) < first_attempt:
                 earlier[i] = entry
-                done[i] = _earlier_attempt(sampler, entry, points[i].device)
+                done[i] = _earlier_attempt(sampler, entry, points[i])
         pending = sorted(i for i, entry in entries.items() if int(entry["attempt"]) == first_attempt)
     problems: dict[int, str] = {}
     for attempt in range(first_attempt, retries + 1):
@@ -242,8 +245,10 @@ def sample_group_with_retries(
 
 
 def _draws_of(run: Attempt) -> torch.Tensor:
-    """A finished attempt's draws as a checkpoint holds them: (draws, chains, test points), float64 on the CPU."""
-    return torch.from_numpy(run.by_chain).permute(1, 0, 2).contiguous()
+    """A finished attempt's draws as a checkpoint holds them: (draws, chains, columns), float64 on the CPU,
+    the conditional means after the predictions where the run has them (`PointPosterior.draw_values`)."""
+    values = run.by_chain if run.conditional is None else np.concatenate([run.by_chain, run.conditional], -1)
+    return torch.from_numpy(values).permute(1, 0, 2).contiguous()
 
 
 def deep_posterior_group(

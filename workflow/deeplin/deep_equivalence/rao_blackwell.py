@@ -14,10 +14,10 @@ Smith 1990, JASA 85:398, §2.2): the within-W variance X*ᵀP⁻¹X* of the read
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .deep_model import DeepPosterior
+from .posterior_metrics import equivalent_ess as equivalent_ess  # the bench and tests read it here
 
 
 def conditional_readout_mean(posterior: DeepPosterior, theta: torch.Tensor) -> torch.Tensor:
@@ -26,31 +26,29 @@ def conditional_readout_mean(posterior: DeepPosterior, theta: torch.Tensor) -> t
         raise ValueError(
             f"the readout's conditional is Gaussian only for the linear readout, not {posterior.readout.name!r}"
         )
-    phi = posterior.features(theta, posterior.x_train)  # (C, n, d_L)
-    eye = torch.eye(phi.shape[-1], dtype=phi.dtype, device=phi.device)
-    precision = torch.baddbmm(eye, phi.transpose(1, 2), phi, alpha=1.0 / posterior.noise)
-    rhs = torch.matmul(phi.transpose(1, 2), posterior.y_train.unsqueeze(-1)) / posterior.noise
+    # Φ = s_L T_Lᵀ with T_L (C, d_L, n) in the gradient's layout: ΦᵀΦ = s_L² T_L T_Lᵀ and ΦᵀY = s_L T_L Y,
+    # the scalars folded into the products.
+    layer = posterior.last_layer(theta, posterior.x_train)
+    scale, noise = posterior.last_scale, posterior.noise
+    eye = torch.eye(layer.shape[1], dtype=layer.dtype, device=layer.device)
+    precision = torch.baddbmm(eye, layer, layer.transpose(1, 2), alpha=scale * scale / noise)
+    rhs = torch.matmul(layer, posterior.y_train.unsqueeze(-1)).mul_(scale / noise)
     return torch.cholesky_solve(rhs, torch.linalg.cholesky(precision)).squeeze(-1)
 
 
 def rao_blackwell_predictions(posterior: DeepPosterior, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """E[h(x) | W, Y] = X⁽ᴸ⁾(x)ᵀ μ(W) per chain and input: (C, n_x)."""
+    return predictions_and_conditional_means(posterior, theta, x)[:, 1]
+
+
+def predictions_and_conditional_means(
+    posterior: DeepPosterior, theta: torch.Tensor, x: torch.Tensor
+) -> torch.Tensor:
+    """The draw's predictions h(x) = aᵀX⁽ᴸ⁾(x) and their conditional means μ(W)ᵀX⁽ᴸ⁾(x), (C, 2, n_x): what a
+    kept draw of the linear readout stores. The features of x are computed once for both (one product of the
+    stacked [a; μ] with them), which halves the cost of the conditional means on top of the predictions."""
     mean = conditional_readout_mean(posterior, theta)
-    return torch.matmul(posterior.features(theta, x), mean.unsqueeze(-1)).squeeze(-1)
-
-
-def equivalent_ess(plain: np.ndarray, conditional: np.ndarray) -> np.ndarray:
-    """Per test point, the draws of the plain estimator that match the conditional means' precision.
-
-    Both arrays are (chains, draws, n_test) from the same run. The Monte Carlo variance of the averaged
-    conditional means is Var(conditional)/ESS(conditional); the plain estimator reaches it with
-    ESS(conditional) · Var(plain)/Var(conditional) independent draws (bulk ESS, ArviZ, as everywhere).
-    """
-    from .posterior_metrics import _diagnostics
-
-    plain = np.asarray(plain, dtype=np.float64)
-    conditional = np.asarray(conditional, dtype=np.float64)
-    _, ess, _ = _diagnostics(conditional, with_rhat=False)
-    var_plain = plain.reshape(-1, plain.shape[-1]).var(axis=0, ddof=1)
-    var_conditional = conditional.reshape(-1, conditional.shape[-1]).var(axis=0, ddof=1)
-    return ess * var_plain / var_conditional
+    readout = posterior.unflatten(theta)[-1]
+    stacked = torch.stack([readout, mean], dim=1)  # (C, 2, d_L)
+    layer = posterior.last_layer(theta, x)  # (C, d_L, n_x)
+    return torch.bmm(stacked, layer).mul_(posterior.last_scale)
