@@ -41,13 +41,15 @@ def run_deeplin(
     The kept draws' test predictions are computed by a hook, outside the sampler's own clock; their time
     is added to the sampling time, as BlackJAX computes them inside its timed scan. With `rao_blackwell`
     a second result scores the same run's Rao–Blackwellised means (deeplin.deep_equivalence.rao_blackwell)
-    by their equivalent ESS, their extra time added; its errors and R-hat are the plain draws'.
+    by their equivalent ESS; its time is the sampler's plus what the pipeline's kept draw of a linear
+    readout costs (predictions and conditional means together, `predictions_and_conditional_means`) in
+    place of the plain predictions. Its errors and R-hat are the plain draws'.
     """
     import torch
 
     from ..hmc import HMCConfig, on_draw, sample
     from .deep_model import DeepPosterior
-    from .rao_blackwell import equivalent_ess, rao_blackwell_predictions
+    from .rao_blackwell import equivalent_ess, predictions_and_conditional_means
 
     torch_dtype = {"float64": torch.float64, "float32": torch.float32}[dtype]
     widths = [problem.width] * (problem.depth + 1)
@@ -59,15 +61,16 @@ def run_deeplin(
     config = HMCConfig(warmup=warmup, samples=samples, leapfrog_steps=leapfrog_steps, progress=False)
     draws = torch.empty((config.kept, chains, x_test.shape[0]), dtype=torch_dtype, device=device)
     conditional = torch.empty_like(draws) if rao_blackwell else None
-    seconds = {"plain": 0.0, "rao_blackwell": 0.0, "rao_blackwell_cpu": 0.0}
+    seconds = {"plain": 0.0, "plain_cpu": 0.0, "rao_blackwell": 0.0, "rao_blackwell_cpu": 0.0}
 
     def record(index: int, position) -> None:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         draws[index] = posterior.predict(position, x_test)
         middle, middle_cpu = time.perf_counter(), time.process_time()
-        if conditional is not None:
-            conditional[index] = rao_blackwell_predictions(posterior, position, x_test)
+        if conditional is not None:  # the pipeline's kept draw: both rows from one product
+            conditional[index] = predictions_and_conditional_means(posterior, position, x_test)[:, 1]
         seconds["plain"] += middle - start
+        seconds["plain_cpu"] += middle_cpu - start_cpu
         seconds["rao_blackwell"] += time.perf_counter() - middle
         seconds["rao_blackwell_cpu"] += time.process_time() - middle_cpu
 
@@ -99,8 +102,8 @@ def run_deeplin(
     rb = dataclasses.replace(
         plain,
         sampler=f"deeplin HMC + Rao-Blackwell ({dtype}, {leapfrog_steps})",
-        sampling_seconds=plain.sampling_seconds + seconds["rao_blackwell"],
-        sampling_cpu_seconds=sampling_cpu,
+        sampling_seconds=plain.sampling_seconds - seconds["plain"] + seconds["rao_blackwell"],
+        sampling_cpu_seconds=sampling_cpu - seconds["plain_cpu"],
         metrics=metrics,
         peer="deeplin-rb",
         mean=scored["mean"],
