@@ -106,3 +106,23 @@ def test_sign_readout_is_summarised_by_classification_errors(tmp_path: Path) -> 
     assert row["deep_mean"] == pytest.approx(0.22)  # not the 0.8 of the squared error of ±1 outputs
     assert row["gap_theory_mean"] == pytest.approx(0.22 - THEORY)
     assert row["gap_glm_estimator_mean"] == pytest.approx(-0.01)
+
+
+def test_rao_blackwellised_error_is_summarised_for_the_linear_readout_only(tmp_path: Path) -> None:
+    from synthetic_metrics import metrics_record
+
+    paths = []
+    for readout in ("linear", "tanh"):
+        for seed, rb in enumerate((0.10, 0.12, 0.17)):
+            extra = {"error_rb_corrected": rb} if readout == "linear" else {}
+            record = metrics_record(32, seed, deep=0.3, **extra)
+            record["readout"], record["model_name"] = readout, readout
+            paths.append(tmp_path / f"{readout}{seed}.json")
+            paths[-1].write_text(json.dumps(record))
+    summary = summarize(flag_points(load_points(paths), ANALYSIS), 0.95).set_index("readout")
+    assert summary.loc["linear", "deep_rb_mean"] == pytest.approx(0.13)
+    assert summary.loc["linear", "deep_rb_se"] == pytest.approx(
+        np.std([0.10, 0.12, 0.17], ddof=1) / math.sqrt(3)
+    )
+    assert summary.loc["linear", "deep_mean"] == pytest.approx(0.3)  # the headline stays the plain estimate
+    assert math.isnan(summary.loc["tanh", "deep_rb_mean"])  # a tanh readout has no Gaussian conditional

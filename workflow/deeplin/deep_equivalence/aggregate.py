@@ -60,9 +60,15 @@ GAPS = {
 }
 
 
+# Linear readout: the Rao–Blackwellised estimate of the same error (the readout's Gaussian conditional
+# integrated out per draw; deeplin.deep_equivalence.rao_blackwell), which exists for no other readout.
+LINEAR_ERRORS = {"deep_rb": "deep_error_rb_corrected"}
+
+
 def error_columns(readout: str) -> dict[str, str]:
     """ERRORS label → points-table column for a model with this readout."""
-    return {**ERRORS, **(SIGN_ERRORS if readout == "sign" else {})}
+    extra = SIGN_ERRORS if readout == "sign" else LINEAR_ERRORS if readout == "linear" else {}
+    return {**ERRORS, **extra}
 
 
 def gap_columns(readout: str, gap: str) -> tuple[str, str]:

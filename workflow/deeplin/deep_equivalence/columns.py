@@ -184,6 +184,8 @@ SIMULATIONS: dict[str, Description] = {**PARAMETERS, **THEORY, **DEEP, **TWIN, *
 SUMMARY_ERRORS: dict[str, str] = {
     "deep": "the deep posterior's error (deep_error_corrected)",
     "deep_raw": "the deep posterior's uncorrected error (deep_error_raw)",
+    "deep_rb": "the deep posterior's Rao–Blackwellised error (deep_error_rb_corrected; linear readout only), "
+    "the same estimand as deep with less Monte Carlo noise",
     "nishimori": "the deep posterior's Nishimori estimate (deep_error_nishimori)",
     "teacher_half": "the error of the teacher-started chains (deep_teacher_half_error_corrected)",
     "prior_half": "the error of the prior-started chains (deep_prior_half_error_corrected)",
