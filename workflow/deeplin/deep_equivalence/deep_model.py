@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..activations import get_activation, get_readout
+from ..shared_product import shared_product, uses_onednn
 
 
 def logistic_tanh_(z: torch.Tensor) -> torch.Tensor:
@@ -75,6 +76,7 @@ class DeepPosterior:
         self._offsets = [sum(self.sizes[:i]) for i in range(len(self.sizes))]
         self._y_scaled = -self.y_train / math.sqrt(2.0 * self.noise)  # −y/√(2Δ), for `_likelihood`
         self._expanded = self.x_train_t.expand(0, -1, -1)
+        self._x_train_doubled = 2.0 * self.x_train  # (n, d0): the tanh forward's product writes 2Z
 
     def unflatten(self, theta: torch.Tensor) -> list[torch.Tensor]:
         """Views (C, d_l, d_{l−1}) for each W_l and (C, d_L) for a."""
@@ -105,10 +107,15 @@ class DeepPosterior:
         """T_L for every chain and input, (C, d_L, n), in the gradient's transposed layout
         T_l = φ(s_{l−1} W_l T_{l−1}), T_0 = Xᵀ, s_0 = 1: batched products over the chains, fewer kernels
         than the (C, n, d_l) layout's broadcast products."""
-        layer = x.T.contiguous().expand(theta.shape[0], -1, -1)  # (C, d0, n), shared by the chains
+        chains, layer = theta.shape[0], x
         in_place = self._tanh and not theta.requires_grad  # the draws' predictions: tanh as the gradient's
-        for w, scale in zip(self.unflatten(theta)[:-1], [1.0, *self._scales[:-1]], strict=True):
-            product = torch.bmm(w, layer)
+        for index, w in enumerate(self.unflatten(theta)[:-1]):
+            scale = self._scales[index - 1] if index else 1.0
+            if index:
+                product = torch.bmm(w, layer)
+            else:  # the inputs are shared by the chains: one product of the stacked W_1 with them
+                stacked = w.reshape(chains * w.shape[1], w.shape[2])
+                product = shared_product(stacked, x).view(chains, -1, len(x))
             if in_place:
                 layer = logistic_tanh_(product if scale == 1.0 else product.mul_(scale))
             else:
@@ -136,7 +143,8 @@ class DeepPosterior:
         ∂U/∂a = s_L c T_Lᵀ r, ∂U/∂Zᵀ_L = s_L c diag(a) (r ⊙ φ′(Z_L)) (the diagonal and the scalars applied
         to the smaller d_L × d_{L−1} products, not to the d_L × n one), ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1},
         ∂U/∂Zᵀ_{l−1} = s_{l−1} (W_lᵀ ∂U/∂Zᵀ_l) ⊙ φ′(Z_{l−1}), plus θ from the N(0, I) prior. The inputs are
-        shared by all chains, so the first layer's weight gradient is one GEMM over C·d_1 rows. For tanh,
+        shared by all chains, so the first layer's weight gradient is one GEMM over C·d_1 rows, and so is
+        its forward product in float32 on a CPU (deeplin.shared_product: oneDNN there). For tanh,
         φ′ = 1 − T² is formed from T in the backward pass: r − T_L² ⊙ r over T_L's buffer once T_Lᵀ r is
         done, and M − T_l ⊙ (T_l ⊙ M) below. Equal to autograd of `potential` (tests).
 
@@ -154,12 +162,16 @@ class DeepPosterior:
             self._views(grad, columns=False) if out is None else self._parts("grad", grad)[:-1]
         )
         depth, tanh = len(weights), self._tanh
+        onednn = uses_onednn(chains * self.widths[1], self.x_train, theta)  # the first layer's two products
         values, slopes = [], []  # T_l = φ(Z_l) and φ′(Z_l) (None for tanh: formed from T_l): (C, d_l, n)
         for index in range(depth):
             z = self._buffer(f"z{index}", (chains, self.widths[index + 1], n), theta)
             double = 2.0 if tanh else 1.0  # for tanh the products write 2Z (tanh_of_half_)
             if index:
                 torch.bmm(weights[index], values[-1], out=z).mul_(double * self._scales[index - 1])
+            elif onednn:  # one product of the stacked W_1 with the shared inputs
+                stacked = weights[0].reshape(chains * self.widths[1], self.widths[0])
+                z = shared_product(stacked, self._x_train_doubled if tanh else self.x_train).view(z.shape)
             elif tanh:  # the inputs broadcast over chains (a batched product without copying W_1)
                 torch.baddbmm(z, weights[0], self._inputs(chains), beta=0.0, alpha=2.0, out=z)
             else:
@@ -186,7 +198,9 @@ class DeepPosterior:
         for index in range(depth - 1, -1, -1):
             rows, cols = self.shapes[index]
             product = self._buffer(f"product{index}", (chains, rows, cols), theta)
-            if index == 0:  # one GEMM over the C·d_1 rows: the inputs are shared
+            if index == 0 and onednn:  # as the forward: one shared product
+                product = shared_product(local.reshape(chains * rows, n), self.x_train_t).view(product.shape)
+            elif index == 0:  # one GEMM over the C·d_1 rows: the inputs are shared
                 torch.mm(local.view(chains * rows, n), self.x_train, out=product.view(chains * rows, cols))
             else:
                 torch.bmm(local, values[index - 1].transpose(1, 2), out=product)
