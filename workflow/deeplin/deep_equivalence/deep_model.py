@@ -105,8 +105,8 @@ class DeepPosterior:
 
     def last_layer(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """T_L for every chain and input, (C, d_L, n), in the gradient's transposed layout
-        T_l = φ(s_{l−1} W_l T_{l−1}), T_0 = Xᵀ, s_0 = 1: batched products over the chains, fewer kernels
-        than the (C, n, d_l) layout's broadcast products."""
+        T_l = φ(s_{l−1} W_l T_{l−1}), T_0 = Xᵀ, s_0 = 1: the first layer one product of the chains' stacked
+        W_1 with the shared inputs (deeplin.shared_product), the others batched products over the chains."""
         chains, layer = theta.shape[0], x
         in_place = self._tanh and not theta.requires_grad  # the draws' predictions: tanh as the gradient's
         for index, w in enumerate(self.unflatten(theta)[:-1]):
@@ -144,7 +144,8 @@ class DeepPosterior:
         to the smaller d_L × d_{L−1} products, not to the d_L × n one), ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1},
         ∂U/∂Zᵀ_{l−1} = s_{l−1} (W_lᵀ ∂U/∂Zᵀ_l) ⊙ φ′(Z_{l−1}), plus θ from the N(0, I) prior. The inputs are
         shared by all chains, so the first layer's weight gradient is one GEMM over C·d_1 rows, and so is
-        its forward product in float32 on a CPU (deeplin.shared_product: oneDNN there). For tanh,
+        its forward product where oneDNN takes it (deeplin.shared_product: float32 on a CPU, large enough
+        products; otherwise a batched product over the broadcast inputs). For tanh,
         φ′ = 1 − T² is formed from T in the backward pass: r − T_L² ⊙ r over T_L's buffer once T_Lᵀ r is
         done, and M − T_l ⊙ (T_l ⊙ M) below. Equal to autograd of `potential` (tests).
 
