@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,27 @@ from deeplin.deep_equivalence import deep_model
 from deeplin.deep_equivalence.deep_model import DeepPosterior
 
 needs_onednn = pytest.mark.skipif(not sp.onednn_available(), reason="this PyTorch build has no oneDNN linear")
+on_x86 = pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"), reason="oneDNN is taken on x86 CPUs only"
+)
+
+
+@pytest.fixture
+def amd_cpu(monkeypatch):
+    """Run as on an AMD CPU, where oneDNN is taken for large float32 products (whatever this CPU is)."""
+    monkeypatch.setattr(sp, "cpu_vendor", lambda: "AuthenticAMD")
+    monkeypatch.setattr(deep_model, "cpu_vendor", lambda: "AuthenticAMD")
+
+
+def test_the_cpu_vendor_is_read_and_decides_the_kernel(monkeypatch) -> None:
+    """oneDNN only on a non-Intel x86 CPU with the operator; MKL (torch.mm) on Intel and where unknown."""
+    assert isinstance(sp.cpu_vendor(), str)
+    stacked, shared = _operands(800, 50, 100)
+    for vendor, expected in (("GenuineIntel", False), ("", False), ("AuthenticAMD", True)):
+        monkeypatch.setattr(sp, "cpu_vendor", lambda vendor=vendor: vendor)
+        x86 = platform.machine().lower() in ("x86_64", "amd64")
+        assert sp.uses_onednn(800, shared, stacked) == (expected and x86 and sp.onednn_available()), vendor
+        assert sp.mkl_runs_its_best_code() == (vendor == "GenuineIntel")
 
 
 def _operands(rows: int, inner: int, columns: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -29,7 +52,8 @@ def _within_rounding(result: torch.Tensor, stacked: torch.Tensor, shared: torch.
 
 
 @needs_onednn
-def test_a_large_float32_product_takes_onednn_and_is_the_product() -> None:
+@on_x86
+def test_a_large_float32_product_takes_onednn_and_is_the_product(amd_cpu) -> None:
     stacked, shared = _operands(800, 50, 100)  # the sampler's first layer at C = 16, d0 = d1 = 50, n = 100
     assert sp.uses_onednn(800, shared, stacked)
     result = sp.shared_product(stacked, shared)
@@ -41,7 +65,8 @@ def test_a_large_float32_product_takes_onednn_and_is_the_product() -> None:
     assert not _within_rounding(sp.shared_product(stacked, wrong), stacked, shared).all()
 
 
-def test_small_float64_and_autograd_products_take_torch_mm_bit_for_bit() -> None:
+@on_x86
+def test_small_float64_and_autograd_products_take_torch_mm_bit_for_bit(amd_cpu) -> None:
     small = _operands(64, 8, 32)  # 16 k multiply-adds: oneDNN's fixed cost would dominate
     double = _operands(800, 50, 100, torch.float64)  # oneDNN has no float64 matmul
     for stacked, shared in (small, double):
@@ -57,8 +82,9 @@ def test_small_float64_and_autograd_products_take_torch_mm_bit_for_bit() -> None
 
 
 @needs_onednn
+@on_x86
 @pytest.mark.parametrize("depth", [1, 2])
-def test_the_float32_gradient_with_onednn_matches_the_float64_one(depth: int, monkeypatch) -> None:
+def test_the_float32_gradient_with_onednn_matches_the_float64_one(depth: int, amd_cpu, monkeypatch) -> None:
     """At the bench's `small` shapes the first layer's two products go through oneDNN; the gradient agrees
     with float64 to float32 rounding, and with the torch.mm path to the same rounding."""
     rng = np.random.default_rng(depth)

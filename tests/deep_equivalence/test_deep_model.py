@@ -25,6 +25,35 @@ def test_analytic_gradient_matches_autograd(activation: str, readout: str, depth
     assert torch.allclose(grad, reference_grad, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("vendor", ["GenuineIntel", "AuthenticAMD"])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_tanh_by_the_logistic_function_or_natively_both_match_autograd(
+    vendor: str, depth: int, monkeypatch
+) -> None:
+    """The CPU's vendor picks how tanh is formed (natively on Intel, as 2σ(2z) − 1 elsewhere); either way
+    the gradient equals autograd of the potential and the draws' in-place predictions equal `predict` by
+    autograd-able ops; on CUDA tanh is native."""
+    from deeplin.deep_equivalence import deep_model
+
+    monkeypatch.setattr(deep_model, "cpu_vendor", lambda: vendor)
+    assert deep_model.logistic_tanh_pays(torch.device("cpu")) == (vendor != "GenuineIntel")
+    assert not deep_model.logistic_tanh_pays(torch.device("cuda"))
+    rng = np.random.default_rng(10 + depth)
+    widths = [7, 5, 6, 4][: depth + 1]
+    x = rng.standard_normal((11, 7)) / np.sqrt(7)
+    posterior = DeepPosterior(x, rng.standard_normal(11), widths, "tanh", "linear", noise=0.3)
+    assert posterior._logistic == (vendor != "GenuineIntel")
+    theta = torch.randn(3, posterior.dim, dtype=torch.float64, generator=torch.Generator().manual_seed(depth))
+    potential, grad = posterior.potential_and_grad(theta)
+    reference_potential, reference_grad = autograd_potential_and_grad(posterior.potential)(theta)
+    assert torch.allclose(potential, reference_potential, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(grad, reference_grad, rtol=1e-10, atol=1e-10)
+    x_torch = torch.as_tensor(x)
+    with torch.enable_grad():  # autograd-able ops: torch's own tanh, no in-place kernels
+        reference_predictions = posterior.predict(theta.clone().requires_grad_(True), x_torch).detach()
+    assert torch.allclose(posterior.predict(theta, x_torch), reference_predictions, rtol=1e-12, atol=1e-13)
+
+
 def test_analytic_gradient_in_float32_and_extreme_probit_margins() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((9, 5)) / np.sqrt(5)

@@ -9,12 +9,18 @@ kernel PyTorch's own compiler emits for linear layers) selects its kernels by in
 On a 2-core AMD EPYC VM (AVX-512, one thread) it ran the sampler's (800, 50) × (50, 100) product at 141
 GFLOP/s against MKL's 84, and a 1024³ product at 204 against 96 (docs/benchmark.md). It is used for float32
 tensors on a CPU outside autograd; everything else, and any PyTorch build without the operator, takes
-`torch.mm`. The two kernels round differently, so which one ran is part of what makes a run's numbers.
+`torch.mm`. On an Intel CPU MKL runs its AVX-512 code and was the faster one: on a 2-core Sapphire Rapids
+VM (one thread) 97 against 73 GFLOP/s for the sampler's product, the bench's gradient 351 against 476 µs
+(docs/benchmark.md), so there oneDNN is not used. The choice is made from the CPU's vendor, never from a
+timing, so a machine always takes the same kernels; the two kernels round differently, so which one ran is
+part of what makes a run's numbers.
 """
 
 from __future__ import annotations
 
 import functools
+import platform
+from pathlib import Path
 
 import torch
 
@@ -28,6 +34,31 @@ def onednn_available() -> bool:
         return False
 
 
+@functools.cache
+def cpu_vendor() -> str:
+    """The CPU's vendor string ("GenuineIntel", "AuthenticAMD", …) from /proc/cpuinfo; "" where unknown."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("vendor_id"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def mkl_runs_its_best_code() -> bool:
+    """Whether this is an Intel CPU, where MKL (torch.mm on a CPU) selects its fastest kernels; MKL picks
+    its AVX2 code on other x86 vendors whatever they support (measured in docs/benchmark.md)."""
+    return cpu_vendor() == "GenuineIntel"
+
+
+def onednn_pays() -> bool:
+    """Whether oneDNN is the float32 CPU kernel to use: available, on an x86 CPU not made by Intel (on
+    ARM and on Intel torch.mm's BLAS is the one measured, and kept)."""
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    return onednn_available() and x86 and bool(cpu_vendor()) and not mkl_runs_its_best_code()
+
+
 # Below about a million multiply-adds oneDNN's fixed cost per call (≈ 12 µs on that VM) outweighs its faster
 # kernel: measured equal at (256, 32) × (32, 128), 1.33× faster at 2.0 M, 0.69× at 0.5 M (docs/benchmark.md).
 MIN_MULTIPLY_ADDS = 2**21
@@ -35,9 +66,10 @@ MIN_MULTIPLY_ADDS = 2**21
 
 def uses_onednn(rows: int, shared: torch.Tensor, operand: torch.Tensor) -> bool:
     """Whether `shared_product` takes oneDNN for `rows` stacked rows times `shared` (N, K), the stacked
-    operand like `operand`: float32 on a CPU, no autograd graph, at least `MIN_MULTIPLY_ADDS`."""
+    operand like `operand`: a CPU where oneDNN pays (`onednn_pays`), float32, no autograd graph, at least
+    `MIN_MULTIPLY_ADDS`."""
     return (
-        onednn_available()
+        onednn_pays()
         and rows * shared.shape[0] * shared.shape[1] >= MIN_MULTIPLY_ADDS
         and operand.device.type == "cpu"
         and operand.dtype == torch.float32

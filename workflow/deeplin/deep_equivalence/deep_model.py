@@ -16,12 +16,21 @@ import numpy as np
 import torch
 
 from ..activations import get_activation, get_readout
-from ..shared_product import shared_product, uses_onednn
+from ..shared_product import cpu_vendor, shared_product, uses_onednn
+
+
+def logistic_tanh_pays(device: torch.device) -> bool:
+    """Whether the tanh network's gradient and predictions form tanh from the logistic function
+    (`logistic_tanh_`): on a CPU not made by Intel, where torch's tanh cost 2–3× its logistic function (an
+    AMD EPYC VM); on an Intel CPU (a Sapphire Rapids VM) torch's tanh was the faster, 33 against 47 µs for
+    80 k floats, and on CUDA it is one kernel against two (docs/benchmark.md). Chosen by vendor, never by
+    a timing, so a machine always computes the same numbers."""
+    return device.type == "cpu" and cpu_vendor() != "GenuineIntel"
 
 
 def logistic_tanh_(z: torch.Tensor) -> torch.Tensor:
-    """tanh(z) in place, as 2σ(2z) − 1: on a CPU torch's tanh costs 2–3× its logistic function (measured in
-    docs/benchmark.md), and at the sampler's shapes it was almost half of a gradient. Exact in real
+    """tanh(z) in place, as 2σ(2z) − 1: on an AMD CPU torch's tanh costs 2–3× its logistic function
+    (`logistic_tanh_pays`), and at the sampler's shapes it was almost half of a gradient. Exact in real
     arithmetic; in floating point the absolute error is a few units of the dtype's epsilon (≤ 2e-7 in float32,
     against 3e-8 for torch's tanh), far below the posterior's scales. The potential and the gradient of a
     leapfrog step both use it, so the sampler stays exact for the potential it evaluates."""
@@ -58,6 +67,7 @@ class DeepPosterior:
         self.phi = get_activation(activation).torch_fn
         self.phi_with_derivative = get_activation(activation).torch_with_derivative
         self._tanh = activation == "tanh"  # φ′ = 1 − φ²: the gradient forms the slope from the value
+        self._logistic = self._tanh and logistic_tanh_pays(torch.device(device))  # tanh as 2σ(2z) − 1
         self._buffers: dict[tuple, torch.Tensor] = {}  # the CPU gradient's scratch (see `_buffer`)
         self._kept_views: dict[str, tuple[torch.Tensor, list[torch.Tensor]]] = {}  # see `_parts`
         self.readout = get_readout(readout)
@@ -109,6 +119,7 @@ class DeepPosterior:
         W_1 with the shared inputs (deeplin.shared_product), the others batched products over the chains."""
         chains, layer = theta.shape[0], x
         in_place = self._tanh and not theta.requires_grad  # the draws' predictions: tanh as the gradient's
+        tanh_ = logistic_tanh_ if self._logistic else torch.Tensor.tanh_
         for index, w in enumerate(self.unflatten(theta)[:-1]):
             scale = self._scales[index - 1] if index else 1.0
             if index:
@@ -117,7 +128,7 @@ class DeepPosterior:
                 stacked = w.reshape(chains * w.shape[1], w.shape[2])
                 product = shared_product(stacked, x).view(chains, -1, len(x))
             if in_place:
-                layer = logistic_tanh_(product if scale == 1.0 else product.mul_(scale))
+                layer = tanh_(product if scale == 1.0 else product.mul_(scale))
             else:
                 layer = self.phi(product if scale == 1.0 else product * scale)
         return layer
@@ -162,22 +173,25 @@ class DeepPosterior:
         *grad_weights, grad_a = (
             self._views(grad, columns=False) if out is None else self._parts("grad", grad)[:-1]
         )
-        depth, tanh = len(weights), self._tanh
+        depth, tanh, logistic = len(weights), self._tanh, self._logistic
         onednn = uses_onednn(chains * self.widths[1], self.x_train, theta)  # the first layer's two products
         values, slopes = [], []  # T_l = φ(Z_l) and φ′(Z_l) (None for tanh: formed from T_l): (C, d_l, n)
         for index in range(depth):
             z = self._buffer(f"z{index}", (chains, self.widths[index + 1], n), theta)
-            double = 2.0 if tanh else 1.0  # for tanh the products write 2Z (tanh_of_half_)
+            double = 2.0 if logistic else 1.0  # for tanh by σ the products write 2Z (tanh_of_half_)
             if index:
                 torch.bmm(weights[index], values[-1], out=z).mul_(double * self._scales[index - 1])
             elif onednn:  # one product of the stacked W_1 with the shared inputs
                 stacked = weights[0].reshape(chains * self.widths[1], self.widths[0])
-                z = shared_product(stacked, self._x_train_doubled if tanh else self.x_train).view(z.shape)
-            elif tanh:  # the inputs broadcast over chains (a batched product without copying W_1)
+                z = shared_product(stacked, self._x_train_doubled if logistic else self.x_train).view(z.shape)
+            elif logistic:  # the inputs broadcast over chains (a batched product without copying W_1)
                 torch.baddbmm(z, weights[0], self._inputs(chains), beta=0.0, alpha=2.0, out=z)
             else:
                 torch.bmm(weights[0], self._inputs(chains), out=z)
-            value, slope = (tanh_of_half_(z), None) if tanh else self.phi_with_derivative(z)
+            if tanh:
+                value, slope = (tanh_of_half_(z) if logistic else z.tanh_()), None
+            else:
+                value, slope = self.phi_with_derivative(z)
             values.append(value)
             slopes.append(slope)
         h = self._buffer("h", (chains, 1, n), theta)  # aᵀT_L, without s_L (folded into the likelihood)
