@@ -155,9 +155,9 @@ class DeepPosterior:
         to the smaller d_L × d_{L−1} products, not to the d_L × n one), ∂U/∂W_l = (∂U/∂Zᵀ_l) X_{l−1},
         ∂U/∂Zᵀ_{l−1} = s_{l−1} (W_lᵀ ∂U/∂Zᵀ_l) ⊙ φ′(Z_{l−1}), plus θ from the N(0, I) prior. The inputs are
         shared by all chains, so the first layer's weight gradient is one GEMM over C·d_1 rows, and so is
-        its forward product where oneDNN takes it (deeplin.shared_product: float32 on a CPU, large enough
-        products; otherwise a batched product over the broadcast inputs). For tanh,
-        φ′ = 1 − T² is formed from T in the backward pass: r − T_L² ⊙ r over T_L's buffer once T_Lᵀ r is
+        its forward product where oneDNN takes it (deeplin.shared_product: float32 on a non-Intel x86 CPU,
+        large enough products; otherwise a batched product over the broadcast inputs). For tanh (formed
+        natively or by the logistic function, `logistic_tanh_pays`), φ′ = 1 − T² is formed from T in the backward pass: r − T_L² ⊙ r over T_L's buffer once T_Lᵀ r is
         done, and M − T_l ⊙ (T_l ⊙ M) below. Equal to autograd of `potential` (tests).
 
         On the CPU the (C, d_l, n) temporaries live in buffers kept between calls (`_buffer`): at L = 1 a
